@@ -1,0 +1,56 @@
+using System.Collections.Immutable;
+
+namespace Sessions;
+
+/// <summary>A user account: credentials, roles, failed-login counting and the index of its sessions. Keyed by the user id.</summary>
+[Alias("Sessions.IUserGrain")]
+public interface IUserGrain : IGrainWithGuidKey
+{
+    /// <summary>Creates the account; false when it already exists. Called by the email index only.</summary>
+    [Alias("Create")]
+    Task<bool> CreateAsync(string email, string password);
+
+    /// <summary>Checks the password under the failed-login limit and, on success, opens a session.</summary>
+    [Alias("Login")]
+    Task<LoginResult> LoginAsync(string password, ClientInfo client);
+
+    /// <summary>The user's active sessions; dead ones are dropped from the index.</summary>
+    [Alias("GetSessions")]
+    Task<ImmutableArray<SessionInfo>> GetSessionsAsync();
+
+    /// <summary>Revokes one of the user's sessions; false when it is not one of theirs.</summary>
+    [Alias("RevokeSession")]
+    Task<bool> RevokeSessionAsync(Guid sessionId);
+
+    /// <summary>Revokes every session of the user; returns how many were indexed.</summary>
+    [Alias("RevokeAllSessions")]
+    Task<int> RevokeAllSessionsAsync();
+}
+
+/// <summary>Maps one normalized email to its user and makes registration of that email atomic.</summary>
+[Alias("Sessions.IEmailIndexGrain")]
+public interface IEmailIndexGrain : IGrainWithStringKey
+{
+    /// <summary>Registers a new user under this email, or reports that the email is taken.</summary>
+    [Alias("Register")]
+    Task<RegistrationResult> RegisterAsync(string password);
+
+    /// <summary>
+    /// Logs in the user registered under this email. An unknown email answers exactly like a wrong
+    /// password, after the same amount of hashing work.
+    /// </summary>
+    [Alias("Login")]
+    Task<LoginResult> LoginAsync(string password, ClientInfo client);
+}
+
+public static class EmailIndex
+{
+    // The prefix keeps keys from looking hexadecimal: AdoNet storage would alias them (dotnet/orleans#9706).
+    private const string KeyPrefix = "e:";
+
+    public static string Normalize(string email) => email.Trim().ToLowerInvariant();
+
+    public static string KeyFor(string email) => KeyPrefix + Normalize(email);
+
+    public static string EmailOf(string key) => key[KeyPrefix.Length..];
+}

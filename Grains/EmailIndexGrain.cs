@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Logging;
+
+namespace Sessions.Grains;
+
+/// <summary>
+/// One per normalized email (key "e:" + email). Non-reentrant, so two registrations of one email
+/// are serialized and only the first creates a user.
+/// </summary>
+[GrainType("email")]
+public sealed class EmailIndexGrain(
+    [PersistentState(stateName: "email", storageName: StorageNames.Grains)] IPersistentState<EmailIndexState> state,
+    IPasswordHasher<UserState> hasher,
+    ILogger<EmailIndexGrain> logger) : Grain, IEmailIndexGrain
+{
+    // Unknown emails are checked against this so they cost the same time as a wrong password.
+    private static string? s_dummyHash;
+
+    private string Email => EmailIndex.EmailOf(this.GetPrimaryKeyString());
+
+    public async Task<RegistrationResult> RegisterAsync(string password)
+    {
+        if (state.RecordExists)
+            return new RegistrationResult(Registered: false, state.State.UserId);
+
+        // The user first, then the index entry: a failure in between leaves an unreachable user, never an
+        // email that points at nobody and can then never be registered.
+        var userId = Guid.NewGuid();
+        await GrainFactory.GetGrain<IUserGrain>(userId).CreateAsync(Email, password);
+        await state.WriteOrRollBackAsync(new EmailIndexState { UserId = userId }, logger);
+        return new RegistrationResult(Registered: true, userId);
+    }
+
+    public Task<LoginResult> LoginAsync(string password, ClientInfo client)
+    {
+        if (state.RecordExists)
+            return GrainFactory.GetGrain<IUserGrain>(state.State.UserId).LoginAsync(password, client);
+
+        var dummy = new UserState();
+        s_dummyHash ??= hasher.HashPassword(dummy, Guid.NewGuid().ToString());
+        hasher.VerifyHashedPassword(dummy, s_dummyHash, password);
+        return Task.FromResult(new LoginResult(LoginStatus.InvalidCredentials));
+    }
+}

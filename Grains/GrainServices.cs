@@ -1,0 +1,21 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Sessions.Grains;
+
+public static class GrainServices
+{
+    /// <summary>What the grains need from the host: validated options, the clock, the MAC and the password hasher.</summary>
+    public static IServiceCollection AddSessionGrains(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SessionOptions>, SessionOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<RefreshTokenMac>();
+        services.AddSingleton<IPasswordHasher<UserState>, PasswordHasher<UserState>>();
+        return services;
+    }
+}

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sessions.Grains;
+
+public static class PersistentStateExtensions
+{
+    /// <summary>
+    /// Replaces the state and stores it; if storing fails the previous state is put back, so memory
+    /// never runs ahead of storage, and the failure surfaces as a <see cref="SessionStorageException"/>.
+    /// </summary>
+    public static async Task WriteOrRollBackAsync<T>(this IPersistentState<T> state, T next, ILogger logger)
+    {
+        var previous = state.State;
+        state.State = next;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception e)
+        {
+            state.State = previous;
+            logger.LogError(e, "Storing {StateType} failed; the change was rolled back", typeof(T).Name);
+            throw new SessionStorageException($"Storing {typeof(T).Name} failed: {e.GetType().Name}.");
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+
+namespace Sessions.Grains;
+
+/// <summary>
+/// Issues and verifies refresh tokens. The MAC key of a session is HMAC(pepper, session secret):
+/// the database holds only the session secret, the configuration only the pepper, and neither
+/// alone can mint a token. No token is ever stored.
+/// </summary>
+public sealed class RefreshTokenMac(IOptions<SessionOptions> options)
+{
+    public const int SessionSecretLength = 32;
+
+    private readonly byte[] _pepper = DecodePepper(options.Value.RefreshTokenPepper)
+        ?? throw new InvalidOperationException("Sessions:RefreshTokenPepper is missing or shorter than 32 bytes.");
+
+    public static byte[]? DecodePepper(string? base64)
+    {
+        if (string.IsNullOrWhiteSpace(base64))
+            return null;
+        try
+        {
+            var bytes = Convert.FromBase64String(base64);
+            return bytes.Length >= 32 ? bytes : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    public static byte[] NewSessionSecret() => RandomNumberGenerator.GetBytes(SessionSecretLength);
+
+    public byte[] DeriveKey(byte[] sessionSecret) => HMACSHA256.HashData(_pepper, sessionSecret);
+
+    public static string Issue(byte[] key, Guid sessionId, long counter)
+    {
+        Span<byte> signed = stackalloc byte[RefreshToken.SignedLength];
+        RefreshToken.WriteSignedPart(signed, sessionId, counter);
+        Span<byte> mac = stackalloc byte[RefreshToken.MacLength];
+        HMACSHA256.HashData(key, signed, mac);
+        return RefreshToken.Format(signed, mac);
+    }
+
+    /// <summary>Constant-time check that the token was issued under this key.</summary>
+    public static bool Verify(byte[] key, in RefreshToken token)
+    {
+        Span<byte> signed = stackalloc byte[RefreshToken.SignedLength];
+        RefreshToken.WriteSignedPart(signed, token.SessionId, token.Counter);
+        Span<byte> expected = stackalloc byte[RefreshToken.MacLength];
+        HMACSHA256.HashData(key, signed, expected);
+        return CryptographicOperations.FixedTimeEquals(expected, token.Mac.Span);
+    }
+}

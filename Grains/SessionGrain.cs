@@ -1,0 +1,198 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Sessions.Grains;
+
+/// <summary>
+/// The single writer of one session and its refresh-token family. Orleans runs one call at a
+/// time here (non-reentrant), which is what serializes concurrent refreshes (API.md rule 3).
+/// </summary>
+[GrainType("session")]
+public sealed partial class SessionGrain(
+    [PersistentState(stateName: "session", storageName: StorageNames.Grains)] IPersistentState<SessionState> state,
+    RefreshTokenMac mac,
+    IOptions<SessionOptions> options,
+    TimeProvider time,
+    ILogger<SessionGrain> logger) : Grain, ISessionGrain
+{
+    private static readonly RefreshResult Invalid = new(RefreshStatus.Invalid);
+    private static readonly RefreshResult Unavailable = new(RefreshStatus.Unavailable);
+
+    private readonly SessionOptions _options = options.Value;
+    private byte[]? _macKey;
+    // A revocation that is in force here but not yet stored; retried before anything else.
+    private (DateTimeOffset At, RevocationReason Reason)? _unsavedRevocation;
+
+    private Guid SessionId => this.GetPrimaryKey();
+    private SessionState Session => state.State;
+    private byte[] MacKey => _macKey ??= mac.DeriveKey(Session.Secret);
+
+    public async Task<SessionGrant> StartAsync(SessionStart start)
+    {
+        if (state.RecordExists)
+            throw new InvalidOperationException($"Session {SessionId} has already been started.");
+
+        var now = time.GetUtcNow();
+        var absolute = now + _options.SessionAbsoluteLifetime;
+        var session = new SessionState
+        {
+            UserId = start.UserId,
+            Email = start.Email,
+            Roles = start.Roles,
+            Secret = RefreshTokenMac.NewSessionSecret(),
+            Counter = 0,
+            CreatedAt = now,
+            LastRefreshedAt = now,
+            AbsoluteExpiresAt = absolute,
+            ExpiresAt = Min(now + _options.SessionIdleTimeout, absolute),
+            UserAgent = start.UserAgent,
+            IpAddress = start.IpAddress,
+        };
+        if (!await TryWriteAsync(session))
+            throw new SessionStorageException($"Session {SessionId} could not be stored.");
+        return Grant();
+    }
+
+    public async Task<RefreshResult> RefreshAsync(string refreshToken)
+    {
+        if (!await SaveUnsavedRevocationAsync())
+            return Unavailable;
+        // Rule 5: a token that does not verify cannot be attributed to the family and revokes nothing.
+        if (!Verifies(refreshToken, out var token))
+            return Invalid;
+
+        var now = time.GetUtcNow();
+        if (Session.RevokedAt is not null)
+            return new RefreshResult(RefreshStatus.Revoked);
+        if (now >= Session.ExpiresAt)
+            return new RefreshResult(RefreshStatus.Expired);
+
+        // Rule 1: the current token rotates; the idle deadline moves, never past the absolute one.
+        if (token.Counter == Session.Counter)
+        {
+            var rotated = Session with
+            {
+                Counter = Session.Counter + 1,
+                LastRefreshedAt = now,
+                ExpiresAt = Min(now + _options.SessionIdleTimeout, Session.AbsoluteExpiresAt),
+            };
+            // Rule 4: acknowledged only once stored; otherwise nothing changed and the token stays valid.
+            return await TryWriteAsync(rotated) ? new RefreshResult(RefreshStatus.Rotated, Grant()) : Unavailable;
+        }
+
+        // Rule 2: a retry of the immediately previous token, within the window, gets the same successor.
+        if (token.Counter == Session.Counter - 1 && now - Session.LastRefreshedAt <= _options.ReuseGraceWindow)
+            return new RefreshResult(RefreshStatus.Replayed, Grant());
+
+        // Rule 2: any other token of the family is reuse; the whole family dies before we answer.
+        LogReuse(logger, SessionId, Session.UserId, token.Counter, Session.Counter);
+        return await RevokeAsync(now, RevocationReason.RefreshTokenReuse)
+            ? new RefreshResult(RefreshStatus.ReuseDetected)
+            : Unavailable;
+    }
+
+    public async Task<bool> LogoutAsync(string refreshToken)
+    {
+        if (!await SaveUnsavedRevocationAsync())
+            throw new SessionStorageException($"Session {SessionId} could not be stored.");
+        if (!Verifies(refreshToken, out _))
+            return false;
+        if (Session.IsActiveAt(time.GetUtcNow()) && !await RevokeAsync(time.GetUtcNow(), RevocationReason.Logout))
+            throw new SessionStorageException($"Revocation of session {SessionId} could not be stored.");
+        return true;
+    }
+
+    public async Task RevokeAsync()
+    {
+        if (!await SaveUnsavedRevocationAsync())
+            throw new SessionStorageException($"Session {SessionId} could not be stored.");
+        var now = time.GetUtcNow();
+        if (state.RecordExists && Session.IsActiveAt(now) && !await RevokeAsync(now, RevocationReason.RevokedByUser))
+            throw new SessionStorageException($"Revocation of session {SessionId} could not be stored.");
+    }
+
+    public Task<SessionInfo?> GetInfoAsync()
+    {
+        var session = Session;
+        return Task.FromResult(state.RecordExists && session.IsActiveAt(time.GetUtcNow())
+            ? new SessionInfo(SessionId, session.CreatedAt, session.LastRefreshedAt, session.ExpiresAt, session.UserAgent, session.IpAddress)
+            : null);
+    }
+
+    private bool Verifies(string refreshToken, out RefreshToken token) =>
+        RefreshToken.TryParse(refreshToken, out token)
+        && token.SessionId == SessionId
+        && state.RecordExists
+        && RefreshTokenMac.Verify(MacKey, token);
+
+    private SessionGrant Grant() => new(
+        SessionId, Session.UserId, Session.Email, Session.Roles,
+        RefreshTokenMac.Issue(MacKey, SessionId, Session.Counter), Session.ExpiresAt);
+
+    /// <summary>
+    /// Revokes in memory at once (fail closed) and stores it; if the store fails, the revocation
+    /// stays in force here and is stored again before the next call is served.
+    /// </summary>
+    private async Task<bool> RevokeAsync(DateTimeOffset now, RevocationReason reason)
+    {
+        _unsavedRevocation = (now, reason);
+        state.State = Session with { RevokedAt = now, RevocationReason = reason };
+        LogRevoked(logger, SessionId, Session.UserId, reason);
+        return await StoreRevocationAsync(reread: false);
+    }
+
+    private Task<bool> SaveUnsavedRevocationAsync() =>
+        _unsavedRevocation is null ? Task.FromResult(true) : StoreRevocationAsync(reread: true);
+
+    private async Task<bool> StoreRevocationAsync(bool reread)
+    {
+        var (at, reason) = _unsavedRevocation!.Value;
+        try
+        {
+            if (reread)
+            {
+                // The failed write may have landed, or left our ETag stale: start from what is stored.
+                await state.ReadStateAsync();
+                if (Session.RevokedAt is null)
+                    state.State = Session with { RevokedAt = at, RevocationReason = reason };
+            }
+            await state.WriteStateAsync();
+            _unsavedRevocation = null;
+            return true;
+        }
+        catch (Exception e)
+        {
+            state.State = Session with { RevokedAt = at, RevocationReason = reason };
+            LogWriteFailed(logger, e, SessionId);
+            return false;
+        }
+    }
+
+    private async Task<bool> TryWriteAsync(SessionState next)
+    {
+        try
+        {
+            await state.WriteOrRollBackAsync(next, logger);
+            return true;
+        }
+        catch (SessionStorageException)
+        {
+            // The write may have landed even though it reported failure: re-read storage on the next call.
+            DeactivateOnIdle();
+            return false;
+        }
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    [LoggerMessage(EventId = 1001, EventName = "refresh_token_reuse", Level = LogLevel.Warning,
+        Message = "Security event refresh_token_reuse: session {SessionId} of user {UserId} presented token {PresentedCounter} while {CurrentCounter} is current; revoking the session")]
+    private static partial void LogReuse(ILogger logger, Guid sessionId, Guid userId, long presentedCounter, long currentCounter);
+
+    [LoggerMessage(EventId = 1002, EventName = "session_revoked", Level = LogLevel.Information,
+        Message = "Security event session_revoked: session {SessionId} of user {UserId}, reason {Reason}")]
+    private static partial void LogRevoked(ILogger logger, Guid sessionId, Guid userId, RevocationReason reason);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Error, Message = "Storing session {SessionId} failed")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, Guid sessionId);
+}

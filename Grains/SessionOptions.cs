@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Options;
+
+namespace Sessions.Grains;
+
+/// <summary>Lifetimes, windows and limits of API.md; bound from the "Sessions" configuration section.</summary>
+public sealed class SessionOptions
+{
+    public const string Section = "Sessions";
+
+    public TimeSpan SessionAbsoluteLifetime { get; set; } = TimeSpan.FromDays(7);
+    public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromHours(24);
+    public TimeSpan ReuseGraceWindow { get; set; } = TimeSpan.FromSeconds(10);
+    public int MaxFailedLogins { get; set; } = 10;
+    public TimeSpan FailedLoginWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Base64 server secret (at least 32 bytes) mixed into every refresh-token MAC key, so the
+    /// per-session secrets in the database are not enough to forge a token.
+    /// </summary>
+    public string? RefreshTokenPepper { get; set; }
+}
+
+public sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SessionOptions o)
+    {
+        var errors = new List<string>();
+        void Positive(TimeSpan value, string option)
+        {
+            if (value <= TimeSpan.Zero)
+                errors.Add($"{SessionOptions.Section}:{option} must be a positive duration such as \"1.00:00:00\" (it is {value}).");
+        }
+
+        Positive(o.SessionAbsoluteLifetime, nameof(o.SessionAbsoluteLifetime));
+        Positive(o.SessionIdleTimeout, nameof(o.SessionIdleTimeout));
+        Positive(o.FailedLoginWindow, nameof(o.FailedLoginWindow));
+        if (o.ReuseGraceWindow < TimeSpan.Zero)
+            errors.Add($"{SessionOptions.Section}:ReuseGraceWindow must not be negative (it is {o.ReuseGraceWindow}).");
+        if (o.MaxFailedLogins < 1)
+            errors.Add($"{SessionOptions.Section}:MaxFailedLogins must be at least 1 (it is {o.MaxFailedLogins}).");
+        if (RefreshTokenMac.DecodePepper(o.RefreshTokenPepper) is null)
+            errors.Add($"{SessionOptions.Section}:RefreshTokenPepper must be set to at least 32 random bytes in base64 " +
+                       "(generate one with: openssl rand -base64 32).");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

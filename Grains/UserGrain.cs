@@ -1,0 +1,133 @@
+using System.Collections.Immutable;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Sessions.Grains;
+
+[GrainType("user")]
+public sealed partial class UserGrain(
+    [PersistentState(stateName: "user", storageName: StorageNames.Grains)] IPersistentState<UserState> state,
+    IPasswordHasher<UserState> hasher,
+    IOptions<SessionOptions> options,
+    TimeProvider time,
+    ILogger<UserGrain> logger) : Grain, IUserGrain
+{
+    private static readonly ImmutableArray<string> DefaultRoles = ["user"];
+    private readonly SessionOptions _options = options.Value;
+
+    private Guid UserId => this.GetPrimaryKey();
+    private UserState User => state.State;
+
+    public async Task<bool> CreateAsync(string email, string password)
+    {
+        if (!Credentials.IsValidEmail(email) || !Credentials.IsValidPassword(password))
+            throw new ArgumentException("The email or password breaks the registration rules.");
+        if (state.RecordExists)
+            return false;
+        var user = new UserState { Email = email, Roles = DefaultRoles, CreatedAt = time.GetUtcNow() };
+        await state.WriteOrRollBackAsync(user with { PasswordHash = hasher.HashPassword(user, password) }, logger);
+        return true;
+    }
+
+    public async Task<LoginResult> LoginAsync(string password, ClientInfo client)
+    {
+        if (!state.RecordExists)
+            return new LoginResult(LoginStatus.InvalidCredentials);
+
+        var now = time.GetUtcNow();
+        var failures = User.FailedLogins.RemoveAll(at => at <= now - _options.FailedLoginWindow);
+        if (failures.Length >= _options.MaxFailedLogins)
+        {
+            // Locked until the oldest of the counted failures leaves the window, whatever the password.
+            var retryAfter = failures[^_options.MaxFailedLogins] + _options.FailedLoginWindow - now;
+            LogLoginThrottled(logger, UserId, retryAfter);
+            return new LoginResult(LoginStatus.TooManyAttempts, RetryAfter: retryAfter);
+        }
+
+        var verdict = hasher.VerifyHashedPassword(User, User.PasswordHash, password);
+        if (verdict == PasswordVerificationResult.Failed)
+        {
+            await state.WriteOrRollBackAsync(User with { FailedLogins = failures.Add(now) }, logger);
+            LogLoginFailed(logger, UserId, failures.Length + 1);
+            return new LoginResult(LoginStatus.InvalidCredentials);
+        }
+
+        // Index the session before it exists, so logout-all can never miss one; a session that then
+        // fails to start is a dead entry, dropped when the index is next read.
+        var sessionId = Guid.NewGuid();
+        var next = User with
+        {
+            FailedLogins = [],
+            Sessions = LiveEntries(now).Add(sessionId, now + _options.SessionAbsoluteLifetime),
+            PasswordHash = verdict == PasswordVerificationResult.SuccessRehashNeeded ? hasher.HashPassword(User, password) : User.PasswordHash,
+        };
+        await state.WriteOrRollBackAsync(next, logger);
+
+        var grant = await GrainFactory.GetGrain<ISessionGrain>(sessionId)
+            .StartAsync(new SessionStart(UserId, User.Email, User.Roles, client.UserAgent, client.IpAddress));
+        LogLoginSucceeded(logger, UserId, sessionId);
+        return new LoginResult(LoginStatus.Succeeded, grant);
+    }
+
+    public async Task<ImmutableArray<SessionInfo>> GetSessionsAsync()
+    {
+        var ids = User.Sessions.Keys.ToArray();
+        var infos = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).GetInfoAsync()));
+        var dead = ids.Where((_, i) => infos[i] is null).ToArray();
+        if (dead.Length > 0)
+            await TryForgetAsync(dead);
+        return [.. infos.OfType<SessionInfo>().OrderByDescending(s => s.LastRefreshedAt)];
+    }
+
+    public async Task<bool> RevokeSessionAsync(Guid sessionId)
+    {
+        if (!User.Sessions.ContainsKey(sessionId))
+            return false;
+        await GrainFactory.GetGrain<ISessionGrain>(sessionId).RevokeAsync();
+        await TryForgetAsync([sessionId]);
+        return true;
+    }
+
+    public async Task<int> RevokeAllSessionsAsync()
+    {
+        var ids = User.Sessions.Keys.ToArray();
+        // Each revocation is durable in its session grain; the index is emptied only after all of them.
+        await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync()));
+        await TryForgetAsync(ids);
+        LogLoggedOutEverywhere(logger, UserId, ids.Length);
+        return ids.Length;
+    }
+
+    private ImmutableDictionary<Guid, DateTimeOffset> LiveEntries(DateTimeOffset now) =>
+        User.Sessions.Where(s => s.Value > now).ToImmutableDictionary();
+
+    /// <summary>Drops dead sessions from the index. Best effort: the session grains are the truth.</summary>
+    private async Task TryForgetAsync(IReadOnlyCollection<Guid> sessionIds)
+    {
+        try
+        {
+            await state.WriteOrRollBackAsync(User with { Sessions = User.Sessions.RemoveRange(sessionIds) }, logger);
+        }
+        catch (SessionStorageException)
+        {
+            // Left in the index; pruned on a later read.
+        }
+    }
+
+    [LoggerMessage(EventId = 2001, EventName = "login_succeeded", Level = LogLevel.Information,
+        Message = "Security event login_succeeded: user {UserId} opened session {SessionId}")]
+    private static partial void LogLoginSucceeded(ILogger logger, Guid userId, Guid sessionId);
+
+    [LoggerMessage(EventId = 2002, EventName = "login_failed", Level = LogLevel.Warning,
+        Message = "Security event login_failed: user {UserId}, wrong password ({FailureCount} in the window)")]
+    private static partial void LogLoginFailed(ILogger logger, Guid userId, int failureCount);
+
+    [LoggerMessage(EventId = 2003, EventName = "login_throttled", Level = LogLevel.Warning,
+        Message = "Security event login_throttled: user {UserId} is locked for {RetryAfter}")]
+    private static partial void LogLoginThrottled(ILogger logger, Guid userId, TimeSpan retryAfter);
+
+    [LoggerMessage(EventId = 2004, EventName = "logout_all", Level = LogLevel.Information,
+        Message = "Security event logout_all: user {UserId} revoked {Count} sessions")]
+    private static partial void LogLoggedOutEverywhere(ILogger logger, Guid userId, int count);
+}

@@ -1,0 +1,5 @@
+using Sessions.Silo;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.AddSessionsSilo();
+await builder.Build().RunAsync();
