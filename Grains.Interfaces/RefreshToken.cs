@@ -23,7 +23,9 @@ public readonly record struct RefreshToken(Guid SessionId, long Counter, ReadOnl
         if (text is null || text.Length != TextLength)
             return false;
         Span<byte> bytes = stackalloc byte[ByteLength];
-        if (!Base64Url.TryDecodeFromChars(text, bytes, out var written) || written != ByteLength || bytes[0] != FormatVersion)
+        // The OperationStatus overload: TryDecodeFromChars throws on characters outside the alphabet.
+        if (Base64Url.DecodeFromChars(text, bytes, out _, out var written) != System.Buffers.OperationStatus.Done
+            || written != ByteLength || bytes[0] != FormatVersion)
             return false;
         var counter = BinaryPrimitives.ReadInt64BigEndian(bytes[17..SignedLength]);
         if (counter < 0)

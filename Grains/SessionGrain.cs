@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +13,7 @@ public sealed partial class SessionGrain(
     [PersistentState(stateName: "session", storageName: StorageNames.Grains)] IPersistentState<SessionState> state,
     RefreshTokenMac mac,
     IOptions<SessionOptions> options,
-    TimeProvider time,
+    [FromKeyedServices(GrainServices.ClockKey)] TimeProvider time,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
     private static readonly RefreshResult Invalid = new(RefreshStatus.Invalid);

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,7 @@ public sealed partial class UserGrain(
     [PersistentState(stateName: "user", storageName: StorageNames.Grains)] IPersistentState<UserState> state,
     IPasswordHasher<UserState> hasher,
     IOptions<SessionOptions> options,
-    TimeProvider time,
+    [FromKeyedServices(GrainServices.ClockKey)] TimeProvider time,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
     private static readonly ImmutableArray<string> DefaultRoles = ["user"];

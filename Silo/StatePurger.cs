@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
+using Sessions.Grains;
 
 namespace Sessions.Silo;
 
@@ -24,7 +25,7 @@ public sealed partial class StatePurger(
     NpgsqlDataSource database,
     IOptions<ClusterOptions> cluster,
     IOptions<PurgeOptions> options,
-    TimeProvider time,
+    [FromKeyedServices(GrainServices.ClockKey)] TimeProvider time,
     ILogger<StatePurger> logger) : BackgroundService
 {
     private readonly PurgeOptions _options = options.Value;

@@ -1,0 +1,199 @@
+using Sessions.Tests.Infrastructure;
+
+namespace Sessions.Tests;
+
+/// <summary>API.md, "Rotation and reuse detection": one test per rule, on a TestCluster with memory storage.</summary>
+[Collection(MemoryCluster.Name)]
+public sealed class RotationTests(MemoryClusterFixture fixture)
+{
+    private readonly IGrainFactory _grains = fixture.Grains;
+
+    [Fact]
+    public async Task Presenting_the_current_token_rotates_it_and_moves_the_idle_deadline()
+    {
+        var login = await _grains.NewSessionAsync();
+        fixture.Clock.Advance(TimeSpan.FromHours(1));
+
+        var result = await _grains.RefreshAsync(login.RefreshToken);
+
+        Assert.Equal(RefreshStatus.Rotated, result.Status);
+        Assert.NotEqual(login.RefreshToken, result.Grant!.RefreshToken);
+        Assert.Equal(login.SessionId, result.Grant.SessionId);
+        Assert.Equal(login.UserId, result.Grant.UserId);
+        Assert.Equal(["user"], result.Grant.Roles.AsEnumerable());
+        Assert.Equal(fixture.Clock.GetUtcNow() + ClusterFixture.IdleTimeout, result.Grant.RefreshTokenExpiresAt);
+        Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(result.Grant.RefreshToken)).Status);
+    }
+
+    [Fact]
+    public async Task A_chain_of_100_rotations_has_one_current_token_at_a_time()
+    {
+        var login = await _grains.NewSessionAsync();
+        var tokens = new List<string> { login.RefreshToken };
+        for (var i = 0; i < 100; i++)
+            tokens.Add(await _grains.RotateAsync(tokens[^1]));
+
+        Assert.Equal(tokens.Count, tokens.Distinct().Count());
+        Assert.All(tokens, t => Assert.Equal(RefreshToken.TextLength, t.Length));
+        // Only the newest rotates; the one before it is a replay of the newest, anything older is reuse.
+        var replay = await _grains.RefreshAsync(tokens[^2]);
+        Assert.Equal(RefreshStatus.Replayed, replay.Status);
+        Assert.Equal(tokens[^1], replay.Grant!.RefreshToken);
+        Assert.Equal(RefreshStatus.ReuseDetected, (await _grains.RefreshAsync(tokens[50])).Status);
+    }
+
+    [Fact]
+    public async Task Retrying_the_previous_token_inside_the_grace_window_returns_the_same_successor()
+    {
+        var login = await _grains.NewSessionAsync();
+        var first = await _grains.RefreshAsync(login.RefreshToken);
+        fixture.Clock.Advance(ClusterFixture.GraceWindow);
+
+        var retry = await _grains.RefreshAsync(login.RefreshToken);
+
+        Assert.Equal(RefreshStatus.Replayed, retry.Status);
+        Assert.Equal(first.Grant!.RefreshToken, retry.Grant!.RefreshToken);
+        Assert.Equal(first.Grant.RefreshTokenExpiresAt, retry.Grant.RefreshTokenExpiresAt);
+        // The retry did not log the client out: its successor is still the current token.
+        Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(first.Grant.RefreshToken)).Status);
+    }
+
+    [Fact]
+    public async Task A_token_two_rotations_old_is_reuse_even_inside_the_grace_window()
+    {
+        var login = await _grains.NewSessionAsync();
+        var second = await _grains.RotateAsync(login.RefreshToken);
+        var third = await _grains.RotateAsync(second);
+
+        Assert.Equal(RefreshStatus.ReuseDetected, (await _grains.RefreshAsync(login.RefreshToken)).Status);
+        Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(third)).Status);
+    }
+
+    [Fact]
+    public async Task Reusing_a_rotated_token_after_the_grace_window_revokes_the_whole_family()
+    {
+        var login = await _grains.NewSessionAsync();
+        var current = await _grains.RotateAsync(login.RefreshToken);
+        fixture.Clock.Advance(ClusterFixture.GraceWindow + TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(RefreshStatus.ReuseDetected, (await _grains.RefreshAsync(login.RefreshToken)).Status);
+
+        // Every token of the family is dead from then on, the current one included.
+        Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(current)).Status);
+        Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(login.RefreshToken)).Status);
+        Assert.Null(await _grains.Session(login).GetInfoAsync());
+    }
+
+    [Fact]
+    public async Task Reuse_is_logged_as_a_security_event_with_the_session_and_user()
+    {
+        var login = await _grains.NewSessionAsync();
+        await _grains.RotateAsync(login.RefreshToken);
+        fixture.Clock.Advance(ClusterFixture.GraceWindow + TimeSpan.FromSeconds(1));
+
+        await _grains.RefreshAsync(login.RefreshToken);
+
+        var entry = Assert.Single(fixture.Logs.Named("refresh_token_reuse"),
+            e => e.Values.Any(v => v is { Key: "SessionId", Value: Guid id } && id == login.SessionId));
+        Assert.Contains(entry.Values, v => v is { Key: "UserId", Value: Guid id } && id == login.UserId);
+    }
+
+    [Fact]
+    public async Task Fifty_concurrent_refreshes_with_one_token_yield_exactly_one_successor()
+    {
+        var login = await _grains.NewSessionAsync();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => _grains.RefreshAsync(login.RefreshToken)));
+
+        Assert.All(results, r => Assert.True(r.Succeeded, r.Status.ToString()));
+        Assert.Single(results, r => r.Status == RefreshStatus.Rotated);
+        var successor = Assert.Single(results.Select(r => r.Grant!.RefreshToken).Distinct());
+        Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(successor)).Status);
+    }
+
+    [Fact]
+    public async Task A_tampered_token_is_rejected_and_revokes_nothing()
+    {
+        var login = await _grains.NewSessionAsync();
+        Assert.True(RefreshToken.TryParse(login.RefreshToken, out var token));
+        var badMac = token.Mac.ToArray();
+        badMac[0] ^= 1;
+
+        string[] forgeries =
+        [
+            Forge(token.SessionId, token.Counter, badMac),   // bad MAC
+            Forge(token.SessionId, token.Counter + 1, token.Mac.ToArray()), // next counter, old MAC
+            Forge(token.SessionId, 0, new byte[32]),          // a MAC of zeros
+        ];
+        foreach (var forged in forgeries)
+            Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(forged)).Status);
+        // The same MAC under another session id routes to a session that does not exist.
+        Assert.Equal(RefreshStatus.Invalid, (await _grains.RefreshAsync(Forge(Guid.NewGuid(), 0, token.Mac.ToArray()))).Status);
+        // A token for another session, sent to this one, does not verify here either.
+        var other = await _grains.NewSessionAsync();
+        Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(other.RefreshToken)).Status);
+        // Malformed text never gets as far as a MAC check.
+        foreach (var junk in new[] { "", "x", new string('A', RefreshToken.TextLength), login.RefreshToken[..^1] + "*" })
+            Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(junk)).Status);
+        Assert.False(await _grains.Session(login).LogoutAsync(forgeries[0]));
+
+        // Nothing was revoked or rotated: the genuine token is still the current one.
+        Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(login.RefreshToken)).Status);
+    }
+
+    [Fact]
+    public async Task An_idle_session_expires_after_the_idle_timeout()
+    {
+        var login = await _grains.NewSessionAsync();
+        var current = await _grains.RotateAsync(login.RefreshToken);
+        fixture.Clock.Advance(ClusterFixture.IdleTimeout - TimeSpan.FromSeconds(1));
+        current = await _grains.RotateAsync(current); // the refresh moved the idle deadline
+
+        fixture.Clock.Advance(ClusterFixture.IdleTimeout);
+
+        Assert.Equal(RefreshStatus.Expired, (await _grains.RefreshAsync(current)).Status);
+        Assert.Null(await _grains.Session(login).GetInfoAsync());
+    }
+
+    [Fact]
+    public async Task The_absolute_lifetime_ends_a_session_that_is_refreshed_all_the_time()
+    {
+        var login = await _grains.NewSessionAsync();
+        var absoluteDeadline = fixture.Clock.GetUtcNow() + ClusterFixture.AbsoluteLifetime;
+        var current = login.RefreshToken;
+        DateTimeOffset expiresAt;
+        do
+        {
+            fixture.Clock.Advance(TimeSpan.FromHours(20));
+            var result = await _grains.RefreshAsync(current);
+            Assert.Equal(RefreshStatus.Rotated, result.Status);
+            current = result.Grant!.RefreshToken;
+            expiresAt = result.Grant.RefreshTokenExpiresAt;
+            Assert.True(expiresAt <= absoluteDeadline); // the idle deadline never moves past the absolute one
+        } while (expiresAt < absoluteDeadline);
+
+        fixture.Clock.Advance(absoluteDeadline - fixture.Clock.GetUtcNow());
+
+        Assert.Equal(RefreshStatus.Expired, (await _grains.RefreshAsync(current)).Status);
+    }
+
+    [Fact]
+    public async Task Logout_revokes_the_session_and_is_idempotent()
+    {
+        var login = await _grains.NewSessionAsync();
+        var current = await _grains.RotateAsync(login.RefreshToken);
+
+        Assert.True(await _grains.Session(login).LogoutAsync(current));
+        Assert.True(await _grains.Session(login).LogoutAsync(current));
+
+        Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(current)).Status);
+        Assert.Null(await _grains.Session(login).GetInfoAsync());
+    }
+
+    private static string Forge(Guid sessionId, long counter, byte[] mac)
+    {
+        Span<byte> signed = stackalloc byte[RefreshToken.SignedLength];
+        RefreshToken.WriteSignedPart(signed, sessionId, counter);
+        return RefreshToken.Format(signed, mac);
+    }
+}
