@@ -1,6 +1,6 @@
 namespace Sessions.Tests.Infrastructure;
 
-public static class GrainFactoryExtensions
+public static class TestSteps
 {
     public const string Password = "correct horse battery";
 

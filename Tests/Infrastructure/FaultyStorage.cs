@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using Orleans.Storage;
+
+namespace Sessions.Tests.Infrastructure;
+
+/// <summary>In-memory grain storage with ETags that fails on command, the way a database does.</summary>
+public sealed class FaultyStorage : IGrainStorage
+{
+    public enum Fault
+    {
+        None,
+        /// <summary>The write is refused and nothing is stored.</summary>
+        RefuseWrites,
+        /// <summary>The write is stored, but the caller is told it failed (a lost acknowledgement).</summary>
+        LoseAcknowledgements,
+    }
+
+    private readonly ConcurrentDictionary<(string, GrainId), (object State, string ETag)> _rows = new();
+    private int _version;
+
+    public Fault Mode { get; set; }
+
+    public object? Stored(string stateName, GrainId grainId) => _rows.TryGetValue((stateName, grainId), out var row) ? row.State : null;
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        if (_rows.TryGetValue((stateName, grainId), out var row))
+        {
+            grainState.State = (T)row.State;
+            grainState.ETag = row.ETag;
+            grainState.RecordExists = true;
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        if (Mode == Fault.RefuseWrites)
+            throw new IOException("Injected storage failure: write refused.");
+        var key = (stateName, grainId);
+        var stored = _rows.TryGetValue(key, out var row) ? row.ETag : null;
+        if (stored != grainState.ETag)
+            throw new InconsistentStateException("ETag mismatch", stored, grainState.ETag);
+        var etag = Interlocked.Increment(ref _version).ToString();
+        _rows[key] = (grainState.State!, etag);
+        if (Mode == Fault.LoseAcknowledgements)
+            throw new IOException("Injected storage failure: acknowledgement lost after the write.");
+        grainState.ETag = etag;
+        grainState.RecordExists = true;
+        return Task.CompletedTask;
+    }
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        _rows.TryRemove((stateName, grainId), out _);
+        grainState.ETag = null;
+        grainState.RecordExists = false;
+        return Task.CompletedTask;
+    }
+}

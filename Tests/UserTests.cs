@@ -1,0 +1,173 @@
+using Sessions.Tests.Infrastructure;
+
+namespace Sessions.Tests;
+
+[Collection(MemoryCluster.Name)]
+public sealed class UserTests(MemoryClusterFixture fixture)
+{
+    private static readonly ClientInfo Client = new("xunit", "127.0.0.1");
+    private readonly IGrainFactory _grains = fixture.Grains;
+
+    private IEmailIndexGrain Email(string email) => _grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email));
+    private static string NewEmail() => $"user-{Guid.NewGuid():N}@example.com";
+
+    [Fact]
+    public async Task An_email_can_be_registered_once_whatever_its_case()
+    {
+        var email = NewEmail();
+        var first = await Email(email).RegisterAsync(TestSteps.Password);
+        var again = await Email(email.ToUpperInvariant()).RegisterAsync("another password");
+
+        Assert.True(first.Registered);
+        Assert.False(again.Registered);
+        Assert.Equal(first.UserId, again.UserId);
+        // The second registration changed nothing: the first password still logs in.
+        Assert.Equal(LoginStatus.Succeeded, (await Email(email).LoginAsync(TestSteps.Password, Client)).Status);
+        Assert.Equal(LoginStatus.InvalidCredentials, (await Email(email).LoginAsync("another password", Client)).Status);
+    }
+
+    [Fact]
+    public async Task Concurrent_registrations_of_one_email_create_exactly_one_user()
+    {
+        var email = NewEmail();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Email(email).RegisterAsync(TestSteps.Password)));
+
+        Assert.Single(results, r => r.Registered);
+        Assert.Single(results.Select(r => r.UserId).Distinct());
+    }
+
+    [Theory]
+    [InlineData("short")]
+    [InlineData("")]
+    public async Task A_password_that_breaks_the_rules_is_refused(string password) =>
+        await Assert.ThrowsAsync<ArgumentException>(() => Email(NewEmail()).RegisterAsync(password));
+
+    [Fact]
+    public async Task Unknown_email_and_wrong_password_answer_alike()
+    {
+        var email = NewEmail();
+        await Email(email).RegisterAsync(TestSteps.Password);
+
+        var wrongPassword = await Email(email).LoginAsync("wrong password", Client);
+        var unknownEmail = await Email(NewEmail()).LoginAsync(TestSteps.Password, Client);
+
+        Assert.Equal(new LoginResult(LoginStatus.InvalidCredentials), wrongPassword);
+        Assert.Equal(wrongPassword, unknownEmail);
+    }
+
+    [Fact]
+    public async Task Too_many_failed_logins_lock_the_account_even_for_the_right_password_until_the_window_passes()
+    {
+        var email = NewEmail();
+        await Email(email).RegisterAsync(TestSteps.Password);
+        for (var i = 0; i < ClusterFixture.MaxFailedLogins; i++)
+        {
+            Assert.Equal(LoginStatus.InvalidCredentials, (await Email(email).LoginAsync("wrong password", Client)).Status);
+            fixture.Clock.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        var locked = await Email(email).LoginAsync(TestSteps.Password, Client);
+
+        Assert.Equal(LoginStatus.TooManyAttempts, locked.Status);
+        Assert.Null(locked.Grant);
+        // The first failure was 3 minutes ago: it leaves the 15-minute window in 12.
+        Assert.Equal(ClusterFixture.FailedLoginWindow - TimeSpan.FromMinutes(ClusterFixture.MaxFailedLogins), locked.RetryAfter);
+
+        fixture.Clock.Advance(locked.RetryAfter!.Value - TimeSpan.FromSeconds(1));
+        Assert.Equal(LoginStatus.TooManyAttempts, (await Email(email).LoginAsync(TestSteps.Password, Client)).Status);
+        fixture.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(LoginStatus.Succeeded, (await Email(email).LoginAsync(TestSteps.Password, Client)).Status);
+    }
+
+    [Fact]
+    public async Task A_successful_login_clears_earlier_failures()
+    {
+        var email = NewEmail();
+        await Email(email).RegisterAsync(TestSteps.Password);
+        for (var i = 0; i < ClusterFixture.MaxFailedLogins - 1; i++)
+            await Email(email).LoginAsync("wrong password", Client);
+        Assert.Equal(LoginStatus.Succeeded, (await Email(email).LoginAsync(TestSteps.Password, Client)).Status);
+
+        for (var i = 0; i < ClusterFixture.MaxFailedLogins - 1; i++)
+            await Email(email).LoginAsync("wrong password", Client);
+
+        Assert.Equal(LoginStatus.Succeeded, (await Email(email).LoginAsync(TestSteps.Password, Client)).Status);
+    }
+
+    [Fact]
+    public async Task The_session_list_shows_each_active_session_with_its_device()
+    {
+        var email = NewEmail();
+        await Email(email).RegisterAsync(TestSteps.Password);
+        var phone = (await Email(email).LoginAsync(TestSteps.Password, new ClientInfo("phone", "10.0.0.1"))).Grant!;
+        fixture.Clock.Advance(TimeSpan.FromMinutes(5));
+        var laptop = (await Email(email).LoginAsync(TestSteps.Password, new ClientInfo("laptop", "10.0.0.2"))).Grant!;
+
+        var sessions = await _grains.GetGrain<IUserGrain>(phone.UserId).GetSessionsAsync();
+
+        Assert.Equal([laptop.SessionId, phone.SessionId], sessions.Select(s => s.SessionId));
+        var listed = sessions[1];
+        Assert.Equal(("phone", "10.0.0.1"), (listed.UserAgent, listed.IpAddress));
+        Assert.Equal(listed.CreatedAt, listed.LastRefreshedAt);
+        Assert.Equal(phone.RefreshTokenExpiresAt, listed.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task Revoking_one_session_leaves_the_others_alone()
+    {
+        var email = NewEmail();
+        await Email(email).RegisterAsync(TestSteps.Password);
+        var first = (await Email(email).LoginAsync(TestSteps.Password, Client)).Grant!;
+        var second = (await Email(email).LoginAsync(TestSteps.Password, Client)).Grant!;
+        var user = _grains.GetGrain<IUserGrain>(first.UserId);
+
+        Assert.True(await user.RevokeSessionAsync(first.SessionId));
+
+        Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(first.RefreshToken)).Status);
+        Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(second.RefreshToken)).Status);
+        Assert.Equal([second.SessionId], (await user.GetSessionsAsync()).Select(s => s.SessionId));
+    }
+
+    [Fact]
+    public async Task A_user_cannot_revoke_a_session_of_another_user()
+    {
+        var mine = await _grains.NewSessionAsync();
+        var theirs = await _grains.NewSessionAsync();
+
+        Assert.False(await _grains.GetGrain<IUserGrain>(mine.UserId).RevokeSessionAsync(theirs.SessionId));
+        Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(theirs.RefreshToken)).Status);
+    }
+
+    [Fact]
+    public async Task Revoking_all_sessions_kills_every_token_of_every_family()
+    {
+        var email = NewEmail();
+        await Email(email).RegisterAsync(TestSteps.Password);
+        var grants = new List<SessionGrant>();
+        for (var i = 0; i < 3; i++)
+            grants.Add((await Email(email).LoginAsync(TestSteps.Password, Client)).Grant!);
+        var rotated = await _grains.RotateAsync(grants[0].RefreshToken);
+        var other = await _grains.NewSessionAsync();
+        var user = _grains.GetGrain<IUserGrain>(grants[0].UserId);
+
+        Assert.Equal(3, await user.RevokeAllSessionsAsync());
+
+        foreach (var token in grants.Select(g => g.RefreshToken).Append(rotated))
+            Assert.False((await _grains.RefreshAsync(token)).Succeeded);
+        Assert.Empty(await user.GetSessionsAsync());
+        Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(other.RefreshToken)).Status);
+    }
+
+    [Fact]
+    public async Task Sessions_that_ended_leave_the_list()
+    {
+        var login = await _grains.NewSessionAsync();
+        var user = _grains.GetGrain<IUserGrain>(login.UserId);
+        Assert.Single(await user.GetSessionsAsync());
+
+        fixture.Clock.Advance(ClusterFixture.IdleTimeout);
+
+        Assert.Empty(await user.GetSessionsAsync());
+    }
+}
