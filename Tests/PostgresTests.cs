@@ -1,0 +1,148 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using Sessions.Grains;
+using Sessions.Silo;
+using Sessions.Tests.Infrastructure;
+
+namespace Sessions.Tests;
+
+/// <summary>A TestCluster whose grain state lives in PostgreSQL through our schema and Orleans' ADO.NET provider.</summary>
+public sealed class PostgresClusterFixture : ClusterFixture
+{
+    public PostgresDatabase Database { get; private set; } = null!;
+
+    public StatePurger Purger =>
+        ((InProcessSiloHandle)Cluster.Primary!).SiloHost.Services.GetRequiredService<StatePurger>();
+
+    public override async Task InitializeAsync()
+    {
+        Database = await PostgresDatabase.CreateAsync();
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+
+    protected override void ConfigureStorage(ISiloBuilder silo)
+    {
+        silo.AddSessionsStorage(Database.ConnectionString);
+        silo.Services.AddStatePurger(SessionSettings(), Database.ConnectionString);
+    }
+
+    /// <summary>The stored payload of a session, or null when its row is gone.</summary>
+    public async Task<byte[]?> SessionRowAsync(Guid sessionId)
+    {
+        var bytes = sessionId.ToByteArray();
+        await using var command = Database.DataSource.CreateCommand(
+            "SELECT payloadbinary FROM grainstate WHERE serviceid = $1 AND graintypestring = 'session' AND grainidn0 = $2 AND grainidn1 = $3");
+        command.Parameters.Add(new() { Value = ServiceId });
+        command.Parameters.Add(new() { Value = BitConverter.ToInt64(bytes, 0) });
+        command.Parameters.Add(new() { Value = BitConverter.ToInt64(bytes, 8) });
+        return (byte[]?)await command.ExecuteScalarAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCluster : ICollectionFixture<PostgresClusterFixture>
+{
+    public const string Name = "postgres cluster";
+}
+
+[Collection(PostgresCluster.Name)]
+public sealed class PostgresTests(PostgresClusterFixture fixture)
+{
+    private IGrainFactory Grains => fixture.Grains;
+
+    [Fact]
+    public async Task The_schema_applies_again_and_holds_every_query_the_providers_need()
+    {
+        await fixture.Database.ApplySchemaAsync(); // a third time, on a database in use
+
+        var keys = await fixture.Database.ScalarAsync<string[]>("SELECT array_agg(querykey ORDER BY querykey) FROM orleansquery");
+        Assert.Equal(
+        [
+            "CleanupDefunctSiloEntriesKey", "ClearStorageKey", "DeleteMembershipTableEntriesKey", "DeleteStorageKey",
+            "GatewaysQueryKey", "InsertMembershipKey", "InsertMembershipVersionKey", "MembershipReadAllKey",
+            "MembershipReadRowKey", "ReadFromStorageKey", "UpdateIAmAlivetimeKey", "UpdateMembershipKey", "WriteToStorageKey",
+        ], keys);
+        Assert.Equal(1, await fixture.Database.ScalarAsync<int>("SELECT max(version) FROM schemaversion"));
+    }
+
+    [Fact]
+    public async Task A_rotation_survives_a_restart_and_the_token_before_it_is_then_reuse()
+    {
+        var login = await Grains.NewSessionAsync();
+        var second = await Grains.RotateAsync(login.RefreshToken);
+        var third = await Grains.RotateAsync(second);
+
+        await fixture.RestartClusterAsync();
+
+        var fourth = await Grains.RotateAsync(third);
+        fixture.Clock.Advance(ClusterFixture.GraceWindow + TimeSpan.FromSeconds(1));
+        Assert.Equal(RefreshStatus.ReuseDetected, (await Grains.RefreshAsync(third)).Status);
+
+        // The revocation is durable too: after another restart the newest token is dead.
+        await fixture.RestartClusterAsync();
+        Assert.Equal(RefreshStatus.Revoked, (await Grains.RefreshAsync(fourth)).Status);
+    }
+
+    [Fact]
+    public async Task Users_and_their_session_index_survive_a_restart()
+    {
+        var email = $"user-{Guid.NewGuid():N}@example.com";
+        var login = await Grains.NewSessionAsync(email);
+
+        await fixture.RestartClusterAsync();
+
+        var again = await Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email)).LoginAsync(TestSteps.Password, new ClientInfo(null, null));
+        Assert.Equal(login.UserId, again.Grant!.UserId);
+        Assert.Equal(2, (await Grains.GetGrain<IUserGrain>(login.UserId).GetSessionsAsync()).Length);
+        Assert.False((await Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email)).RegisterAsync("another password")).Registered);
+    }
+
+    [Fact]
+    public async Task Rows_of_expired_and_revoked_sessions_are_purged_and_live_ones_kept()
+    {
+        var idle = await Grains.NewSessionAsync();
+        var revoked = await Grains.NewSessionAsync();
+        await Grains.Session(revoked).LogoutAsync(revoked.RefreshToken);
+        var live = await Grains.NewSessionAsync();
+        fixture.Clock.Advance(ClusterFixture.IdleTimeout - TimeSpan.FromMinutes(1));
+        await Grains.RotateAsync(live.RefreshToken);
+        Assert.NotNull(await fixture.SessionRowAsync(idle.SessionId));
+
+        // Past the idle deadline plus the purge delay (one hour by default).
+        fixture.Clock.Advance(TimeSpan.FromHours(2));
+        await fixture.Purger.PurgeAsync();
+
+        Assert.Null(await fixture.SessionRowAsync(idle.SessionId));
+        Assert.Null(await fixture.SessionRowAsync(revoked.SessionId));
+        Assert.NotNull(await fixture.SessionRowAsync(live.SessionId));
+        Assert.False((await Grains.Session(idle).RefreshAsync(idle.RefreshToken)).Succeeded);
+        // Users are never purged.
+        Assert.Equal(1, await fixture.Database.ScalarAsync<long>(
+            "SELECT count(*) FROM grainstate WHERE serviceid = $1 AND graintypestring = 'user' AND grainidn0 = $2",
+            fixture.ServiceId, BitConverter.ToInt64(idle.UserId.ToByteArray(), 0)));
+    }
+
+    [Fact]
+    public async Task A_session_row_stays_small_and_holds_no_token()
+    {
+        var login = await Grains.NewSessionAsync();
+        var current = await Grains.RotateAsync(login.RefreshToken);
+
+        var payload = (await fixture.SessionRowAsync(login.SessionId))!;
+
+        Assert.InRange(payload.Length, 1, 1024);
+        Assert.Equal(StateSerializer.Format, payload[0]);
+        foreach (var token in new[] { login.RefreshToken, current })
+        {
+            Assert.True(RefreshToken.TryParse(token, out var parsed));
+            Assert.Equal(-1, payload.AsSpan().IndexOf(parsed.Mac.Span));
+            Assert.DoesNotContain(token, System.Text.Encoding.Latin1.GetString(payload));
+        }
+    }
+}
