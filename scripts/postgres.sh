@@ -5,6 +5,7 @@
 #
 #   scripts/postgres.sh start            start it (initdb on first use; installs PostgreSQL if missing, as root)
 #   scripts/postgres.sh stop             stop it
+#   scripts/postgres.sh status           exit 0 when it is running
 #   scripts/postgres.sh database NAME    create database NAME if missing and apply sql/schema.sql (idempotent)
 #   scripts/postgres.sh url NAME         print the Npgsql connection string for NAME
 #
@@ -96,7 +97,8 @@ url() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  status) running ;;
   database) database "${2:-}" ;;
   url) url "${2:-}" ;;
-  *) die "usage: $0 start | stop | database NAME | url NAME" ;;
+  *) die "usage: $0 start | stop | status | database NAME | url NAME" ;;
 esac

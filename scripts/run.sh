@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs the service on this machine: the project's private PostgreSQL (installed if missing, as root),
+# the schema, one silo and the Api on loopback. Ctrl-C stops everything it started.
+#   SESSIONS_API_URL (default http://127.0.0.1:5080)   where the Api listens
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+api_url=${SESSIONS_API_URL:-http://127.0.0.1:5080}
+logs="$repo/.local/logs"
+mkdir -p "$logs"
+
+scripts/postgres.sh start
+scripts/postgres.sh database sessions
+echo "building..."
+dotnet build Sessions.sln -c Release -v quiet -nologo >"$logs/build.log" 2>&1 || { tail -n 30 "$logs/build.log"; exit 1; }
+
+export DOTNET_ENVIRONMENT=${DOTNET_ENVIRONMENT:-Development}
+export ConnectionStrings__Sessions
+ConnectionStrings__Sessions=$(scripts/postgres.sh url sessions)
+
+pids=()
+stop_all() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  scripts/postgres.sh stop
+}
+trap stop_all EXIT INT TERM
+
+# Each process runs from its own output folder so it finds its appsettings.json.
+(cd Silo/bin/Release/net10.0 && exec dotnet Silo.dll) >"$logs/silo.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 60); do
+  if (exec 3<>/dev/tcp/127.0.0.1/30000) 2>/dev/null; then break; fi
+  kill -0 "${pids[0]}" 2>/dev/null || { tail -n 30 "$logs/silo.log"; echo "the silo exited (log: $logs/silo.log)"; exit 1; }
+  sleep 1
+done
+echo "silo: gateway 127.0.0.1:30000, silo port 127.0.0.1:11111 (log: $logs/silo.log)"
+
+(cd Api/bin/Release/net10.0 && exec dotnet Api.dll --urls "$api_url") >"$logs/api.log" 2>&1 &
+pids+=($!)
+echo "api: $api_url (log: $logs/api.log)"
+echo "Sessions is running. Press Ctrl-C to stop."
+wait -n "${pids[@]}"
+echo "a process exited; stopping the rest"

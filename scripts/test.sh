@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test: starts the project's private PostgreSQL (installing it if missing, as root),
+# builds, runs the whole suite, and ends with one line "N passed, N failed, N skipped" read from
+# the test results. Exits non-zero on any failure. Extra arguments go to dotnet test.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+started_postgres=false
+if ! scripts/postgres.sh status; then
+  scripts/postgres.sh start
+  started_postgres=true
+fi
+results="$repo/.local/test-results"
+cleanup() {
+  if $started_postgres; then scripts/postgres.sh stop >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+
+export SESSIONS_TEST_POSTGRES
+SESSIONS_TEST_POSTGRES=$(scripts/postgres.sh url postgres)
+rm -rf "$results"
+
+status=0
+dotnet test Sessions.sln -c Release --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" \
+  --results-directory "$results" "$@" || status=$?
+
+trx=$(find "$results" -name '*.trx' 2>/dev/null | head -n 1)
+if [ -z "$trx" ]; then
+  echo "no test results: the build or the test host failed (exit $status)"
+  echo "0 passed, 0 failed"
+  exit $(( status == 0 ? 1 : status ))
+fi
+counter() { grep -o "<Counters [^>]*" "$trx" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+total=$(counter total); passed=$(counter passed); failed=$(( $(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted) ))
+skipped=$(( total - passed - failed ))
+echo "$passed passed, $failed failed, $skipped skipped"
+if [ "$failed" -gt 0 ] && [ "$status" -eq 0 ]; then status=1; fi
+exit "$status"
