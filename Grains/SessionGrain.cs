@@ -163,7 +163,7 @@ public sealed partial class SessionGrain(
         }
         catch (Exception e)
         {
-            state.State = Session with { RevokedAt = at, RevocationReason = reason };
+            // The state in memory is revoked either way: it was set before the write.
             LogWriteFailed(logger, e, SessionId);
             return false;
         }

@@ -96,4 +96,20 @@ public sealed class StorageFailureTests(FaultyStorageClusterFixture fixture) : I
         fixture.Storage.Mode = FaultyStorage.Fault.None;
         Assert.Equal(LoginStatus.Succeeded, (await index.LoginAsync(TestSteps.Password, new ClientInfo(null, null))).Status);
     }
+
+    [Fact]
+    public async Task Failed_logins_that_could_not_be_stored_are_not_counted_in_memory_either()
+    {
+        var email = $"user-{Guid.NewGuid():N}@example.com";
+        var index = _grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email));
+        await index.RegisterAsync(TestSteps.Password);
+        fixture.Storage.Mode = FaultyStorage.Fault.RefuseWrites;
+        for (var i = 0; i < ClusterFixture.MaxFailedLogins; i++)
+            await Assert.ThrowsAsync<SessionStorageException>(() => index.LoginAsync("wrong password", new ClientInfo(null, null)));
+
+        fixture.Storage.Mode = FaultyStorage.Fault.None;
+
+        // Memory never ran ahead of storage: none of those failures counts towards the lock.
+        Assert.Equal(LoginStatus.Succeeded, (await index.LoginAsync(TestSteps.Password, new ClientInfo(null, null))).Status);
+    }
 }
