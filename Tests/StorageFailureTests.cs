@@ -24,7 +24,11 @@ public sealed class StorageFailureTests(FaultyStorageClusterFixture fixture) : I
 {
     private readonly IGrainFactory _grains = fixture.Grains;
 
-    public void Dispose() => fixture.Storage.Mode = FaultyStorage.Fault.None;
+    public void Dispose()
+    {
+        fixture.Storage.Mode = FaultyStorage.Fault.None;
+        fixture.Storage.WriteDelay = TimeSpan.Zero;
+    }
 
     private SessionState? StoredSession(Guid sessionId) =>
         (SessionState?)fixture.Storage.Stored("session", GrainId.Create("session", sessionId.ToString("N")));
@@ -47,6 +51,21 @@ public sealed class StorageFailureTests(FaultyStorageClusterFixture fixture) : I
         Assert.Equal(RefreshStatus.Rotated, retried.Status);
         Assert.Equal(2, StoredSession(login.SessionId)!.Counter);
         Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(retried.Grant!.RefreshToken)).Status);
+    }
+
+    [Fact]
+    public async Task Concurrent_refreshes_during_a_failing_write_are_never_acknowledged()
+    {
+        var login = await _grains.NewSessionAsync();
+        fixture.Storage.Mode = FaultyStorage.Fault.RefuseWrites;
+        fixture.Storage.WriteDelay = TimeSpan.FromMilliseconds(50);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => _grains.RefreshAsync(login.RefreshToken)));
+
+        // Rules 3 and 4 together: no caller may receive a successor whose rotation was never stored.
+        Assert.All(results, r => Assert.Equal(RefreshStatus.Unavailable, r.Status));
+        fixture.Storage.Mode = FaultyStorage.Fault.None;
+        Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(login.RefreshToken)).Status);
     }
 
     [Fact]

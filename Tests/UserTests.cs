@@ -49,11 +49,16 @@ public sealed class UserTests(MemoryClusterFixture fixture)
         var email = NewEmail();
         await Email(email).RegisterAsync(TestSteps.Password);
 
+        var before = fixture.Passwords.Verifications;
         var wrongPassword = await Email(email).LoginAsync("wrong password", Client);
+        var afterWrongPassword = fixture.Passwords.Verifications;
         var unknownEmail = await Email(NewEmail()).LoginAsync(TestSteps.Password, Client);
 
         Assert.Equal(new LoginResult(LoginStatus.InvalidCredentials), wrongPassword);
         Assert.Equal(wrongPassword, unknownEmail);
+        // The same hashing work either way, so timing does not tell which emails are registered.
+        Assert.Equal(1, afterWrongPassword - before);
+        Assert.Equal(1, fixture.Passwords.Verifications - afterWrongPassword);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -25,6 +26,7 @@ public abstract class ClusterFixture : IAsyncLifetime
     private readonly string _key = Guid.NewGuid().ToString("N");
 
     public CapturedLogs Logs { get; } = new();
+    public CountingPasswordHasher Passwords { get; } = new();
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     public TestCluster Cluster { get; private set; } = null!;
     public IGrainFactory Grains => Cluster.Client;
@@ -83,6 +85,7 @@ public abstract class ClusterFixture : IAsyncLifetime
             silo.Services.AddKeyedSingleton<TimeProvider>(GrainServices.ClockKey, fixture.Clock);
             silo.Services.AddSingleton<ILoggerProvider>(fixture.Logs);
             silo.Services.AddSessionGrains(SessionSettings());
+            silo.Services.AddSingleton<IPasswordHasher<UserState>>(fixture.Passwords);
             fixture.ConfigureStorage(silo);
         }
     }

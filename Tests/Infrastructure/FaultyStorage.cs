@@ -20,6 +20,9 @@ public sealed class FaultyStorage : IGrainStorage
 
     public Fault Mode { get; set; }
 
+    /// <summary>How long each write takes, so concurrent calls can overlap a write in flight.</summary>
+    public TimeSpan WriteDelay { get; set; }
+
     public object? Stored(string stateName, GrainId grainId) => _rows.TryGetValue((stateName, grainId), out var row) ? row.State : null;
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -33,8 +36,10 @@ public sealed class FaultyStorage : IGrainStorage
         return Task.CompletedTask;
     }
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        if (WriteDelay > TimeSpan.Zero)
+            await Task.Delay(WriteDelay);
         if (Mode == Fault.RefuseWrites)
             throw new IOException("Injected storage failure: write refused.");
         var key = (stateName, grainId);
@@ -47,7 +52,6 @@ public sealed class FaultyStorage : IGrainStorage
             throw new IOException("Injected storage failure: acknowledgement lost after the write.");
         grainState.ETag = etag;
         grainState.RecordExists = true;
-        return Task.CompletedTask;
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
