@@ -21,7 +21,10 @@ public sealed partial class SessionGrain(
 
     private readonly SessionOptions _options = options.Value;
     private byte[]? _macKey;
-    // A revocation that is in force here but not yet stored; retried before anything else.
+    // After a failed write storage may not match memory (the write may even have landed), so the
+    // next call re-reads first. A revocation that failed to store stays in force here and is
+    // stored again at that point: the family stays dead (fail closed).
+    private bool _resyncBeforeNextCall;
     private (DateTimeOffset At, RevocationReason Reason)? _unsavedRevocation;
 
     private Guid SessionId => this.GetPrimaryKey();
@@ -56,7 +59,7 @@ public sealed partial class SessionGrain(
 
     public async Task<RefreshResult> RefreshAsync(string refreshToken)
     {
-        if (!await SaveUnsavedRevocationAsync())
+        if (!await ResyncAsync())
             return Unavailable;
         // Rule 5: a token that does not verify cannot be attributed to the family and revokes nothing.
         if (!Verifies(refreshToken, out var token))
@@ -94,8 +97,8 @@ public sealed partial class SessionGrain(
 
     public async Task<bool> LogoutAsync(string refreshToken)
     {
-        if (!await SaveUnsavedRevocationAsync())
-            throw new SessionStorageException($"Session {SessionId} could not be stored.");
+        if (!await ResyncAsync())
+            throw new SessionStorageException($"Session {SessionId} could not be read back from storage.");
         if (!Verifies(refreshToken, out _))
             return false;
         if (Session.IsActiveAt(time.GetUtcNow()) && !await RevokeAsync(time.GetUtcNow(), RevocationReason.Logout))
@@ -105,19 +108,21 @@ public sealed partial class SessionGrain(
 
     public async Task RevokeAsync()
     {
-        if (!await SaveUnsavedRevocationAsync())
-            throw new SessionStorageException($"Session {SessionId} could not be stored.");
+        if (!await ResyncAsync())
+            throw new SessionStorageException($"Session {SessionId} could not be read back from storage.");
         var now = time.GetUtcNow();
         if (state.RecordExists && Session.IsActiveAt(now) && !await RevokeAsync(now, RevocationReason.RevokedByUser))
             throw new SessionStorageException($"Revocation of session {SessionId} could not be stored.");
     }
 
-    public Task<SessionInfo?> GetInfoAsync()
+    public async Task<SessionInfo?> GetInfoAsync()
     {
+        if (!await ResyncAsync())
+            throw new SessionStorageException($"Session {SessionId} could not be read back from storage.");
         var session = Session;
-        return Task.FromResult(state.RecordExists && session.IsActiveAt(time.GetUtcNow())
+        return state.RecordExists && session.IsActiveAt(time.GetUtcNow())
             ? new SessionInfo(SessionId, session.CreatedAt, session.LastRefreshedAt, session.ExpiresAt, session.UserAgent, session.IpAddress)
-            : null);
+            : null;
     }
 
     private bool Verifies(string refreshToken, out RefreshToken token) =>
@@ -130,41 +135,21 @@ public sealed partial class SessionGrain(
         SessionId, Session.UserId, Session.Email, Session.Roles,
         RefreshTokenMac.Issue(MacKey, SessionId, Session.Counter), Session.ExpiresAt);
 
-    /// <summary>
-    /// Revokes in memory at once (fail closed) and stores it; if the store fails, the revocation
-    /// stays in force here and is stored again before the next call is served.
-    /// </summary>
+    /// <summary>Revokes in memory at once (fail closed), then stores it; false when storing failed.</summary>
     private async Task<bool> RevokeAsync(DateTimeOffset now, RevocationReason reason)
     {
-        _unsavedRevocation = (now, reason);
         state.State = Session with { RevokedAt = now, RevocationReason = reason };
         LogRevoked(logger, SessionId, Session.UserId, reason);
-        return await StoreRevocationAsync(reread: false);
-    }
-
-    private Task<bool> SaveUnsavedRevocationAsync() =>
-        _unsavedRevocation is null ? Task.FromResult(true) : StoreRevocationAsync(reread: true);
-
-    private async Task<bool> StoreRevocationAsync(bool reread)
-    {
-        var (at, reason) = _unsavedRevocation!.Value;
         try
         {
-            if (reread)
-            {
-                // The failed write may have landed, or left our ETag stale: start from what is stored.
-                await state.ReadStateAsync();
-                if (Session.RevokedAt is null)
-                    state.State = Session with { RevokedAt = at, RevocationReason = reason };
-            }
             await state.WriteStateAsync();
-            _unsavedRevocation = null;
             return true;
         }
         catch (Exception e)
         {
-            // The state in memory is revoked either way: it was set before the write.
             LogWriteFailed(logger, e, SessionId);
+            _unsavedRevocation = (now, reason);
+            _resyncBeforeNextCall = true;
             return false;
         }
     }
@@ -178,8 +163,32 @@ public sealed partial class SessionGrain(
         }
         catch (SessionStorageException)
         {
-            // The write may have landed even though it reported failure: re-read storage on the next call.
-            DeactivateOnIdle();
+            _resyncBeforeNextCall = true;
+            return false;
+        }
+    }
+
+    /// <summary>Re-reads storage after a failed write, and stores a pending revocation on top of what it finds.</summary>
+    private async Task<bool> ResyncAsync()
+    {
+        if (!_resyncBeforeNextCall)
+            return true;
+        try
+        {
+            await state.ReadStateAsync();
+            if (_unsavedRevocation is { } revocation && Session.RevokedAt is null)
+            {
+                // Revoked in memory before the write, so a failure here leaves the family dead still.
+                state.State = Session with { RevokedAt = revocation.At, RevocationReason = revocation.Reason };
+                await state.WriteStateAsync();
+            }
+            _unsavedRevocation = null;
+            _resyncBeforeNextCall = false;
+            return true;
+        }
+        catch (Exception e)
+        {
+            LogWriteFailed(logger, e, SessionId);
             return false;
         }
     }
