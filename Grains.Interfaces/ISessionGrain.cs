@@ -18,7 +18,7 @@ public interface ISessionGrain : IGrainWithGuidKey
 
     /// <summary>Revokes the session durably; a no-op when it is already revoked, expired or unknown.</summary>
     [Alias("Revoke")]
-    Task RevokeAsync();
+    Task RevokeAsync(RevocationReason reason);
 
     /// <summary>The session as listed, or null when it is not active.</summary>
     [Alias("GetInfo")]

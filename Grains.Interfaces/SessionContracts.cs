@@ -45,6 +45,10 @@ public sealed record RefreshResult([property: Id(0)] RefreshStatus Status, [prop
     public bool Succeeded => Status is RefreshStatus.Rotated or RefreshStatus.Replayed;
 }
 
+/// <summary>Why a session was revoked; kept on the session for the audit trail.</summary>
+[GenerateSerializer, Alias("Sessions.RevocationReason")]
+public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse }
+
 /// <summary>One active session as the session list shows it.</summary>
 [GenerateSerializer, Immutable, Alias("Sessions.SessionInfo")]
 public sealed record SessionInfo(

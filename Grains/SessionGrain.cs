@@ -101,17 +101,18 @@ public sealed partial class SessionGrain(
             throw new SessionStorageException($"Session {SessionId} could not be read back from storage.");
         if (!Verifies(refreshToken, out _))
             return false;
-        if (Session.IsActiveAt(time.GetUtcNow()) && !await RevokeAsync(time.GetUtcNow(), RevocationReason.Logout))
+        var now = time.GetUtcNow();
+        if (Session.IsActiveAt(now) && !await RevokeAsync(now, RevocationReason.Logout))
             throw new SessionStorageException($"Revocation of session {SessionId} could not be stored.");
         return true;
     }
 
-    public async Task RevokeAsync()
+    public async Task RevokeAsync(RevocationReason reason)
     {
         if (!await ResyncAsync())
             throw new SessionStorageException($"Session {SessionId} could not be read back from storage.");
         var now = time.GetUtcNow();
-        if (state.RecordExists && Session.IsActiveAt(now) && !await RevokeAsync(now, RevocationReason.RevokedByUser))
+        if (state.RecordExists && Session.IsActiveAt(now) && !await RevokeAsync(now, reason))
             throw new SessionStorageException($"Revocation of session {SessionId} could not be stored.");
     }
 

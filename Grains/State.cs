@@ -8,9 +8,6 @@ public static class StorageNames
     public const string Grains = "grains";
 }
 
-[GenerateSerializer, Alias("Sessions.RevocationReason")]
-public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse }
-
 /// <summary>
 /// Stored state of one session: the family's secret and the counter of its current token, never a token.
 /// Immutable, so a failed write is undone by putting the previous value back.

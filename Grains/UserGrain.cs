@@ -85,7 +85,7 @@ public sealed partial class UserGrain(
     {
         if (!User.Sessions.ContainsKey(sessionId))
             return false;
-        await GrainFactory.GetGrain<ISessionGrain>(sessionId).RevokeAsync();
+        await GrainFactory.GetGrain<ISessionGrain>(sessionId).RevokeAsync(RevocationReason.RevokedByUser);
         await TryForgetAsync([sessionId]);
         return true;
     }
@@ -94,7 +94,7 @@ public sealed partial class UserGrain(
     {
         var ids = User.Sessions.Keys.ToArray();
         // Each revocation is durable in its session grain; the index is emptied only after all of them.
-        await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync()));
+        await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(RevocationReason.LogoutAll)));
         await TryForgetAsync(ids);
         LogLoggedOutEverywhere(logger, UserId, ids.Length);
         return ids.Length;

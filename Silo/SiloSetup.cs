@@ -76,7 +76,8 @@ public static class SiloSetup
             .Validate(o => o.Interval > TimeSpan.Zero && o.Delay >= TimeSpan.Zero && o.BatchSize > 0,
                 "Purge:Interval must be positive, Purge:Delay not negative and Purge:BatchSize at least 1.")
             .ValidateOnStart();
-        services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        // The purger's own small pool, beside the provider's: one statement at a time.
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { MaxPoolSize = 2 } }.Build());
         services.AddSingleton<StatePurger>();
         services.AddHostedService(sp => sp.GetRequiredService<StatePurger>());
         return services;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 using Orleans.TestingHost;
 using Sessions.Grains;
 using Sessions.Silo;
@@ -126,6 +127,38 @@ public sealed class PostgresTests(PostgresClusterFixture fixture)
         Assert.Equal(1, await fixture.Database.ScalarAsync<long>(
             "SELECT count(*) FROM grainstate WHERE serviceid = $1 AND graintypestring = 'user' AND grainidn0 = $2",
             fixture.ServiceId, BitConverter.ToInt64(idle.UserId.ToByteArray(), 0)));
+    }
+
+    [Fact]
+    public async Task Concurrent_first_writes_and_stale_writes_through_the_provider_are_clean_conflicts()
+    {
+        var storage = ((InProcessSiloHandle)fixture.Cluster.Primary!).SiloHost.Services
+            .GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains);
+        var grainId = GrainId.Create("race", Guid.NewGuid().ToString("N"));
+
+        var firstWrites = await Task.WhenAll(Enumerable.Range(0, 6).Select(async _ =>
+        {
+            try
+            {
+                await storage.WriteStateAsync("race", grainId, new GrainState<EmailIndexState>(new EmailIndexState { UserId = Guid.NewGuid() }));
+                return true;
+            }
+            catch (InconsistentStateException)
+            {
+                return false;
+            }
+        }));
+
+        Assert.Single(firstWrites, won => won);
+        var read = new GrainState<EmailIndexState>();
+        await storage.ReadStateAsync("race", grainId, read);
+        Assert.Equal(("1", true), (read.ETag, read.RecordExists));
+        await storage.WriteStateAsync("race", grainId, read);
+        Assert.Equal("2", read.ETag);
+        var stale = new GrainState<EmailIndexState>(new EmailIndexState(), "1") { RecordExists = true };
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("race", grainId, stale));
+        Assert.Equal(1, await fixture.Database.ScalarAsync<long>(
+            "SELECT count(*) FROM grainstate WHERE serviceid = $1 AND graintypestring = 'race'", fixture.ServiceId));
     }
 
     [Fact]

@@ -162,6 +162,9 @@ public sealed class UserTests(MemoryClusterFixture fixture)
             Assert.False((await _grains.RefreshAsync(token)).Succeeded);
         Assert.Empty(await user.GetSessionsAsync());
         Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(other.RefreshToken)).Status);
+        foreach (var grant in grants)
+            Assert.Contains(fixture.Logs.Named("session_revoked"), e =>
+                e.Values.Contains(new("SessionId", grant.SessionId)) && e.Values.Contains(new("Reason", RevocationReason.LogoutAll)));
     }
 
     [Fact]
