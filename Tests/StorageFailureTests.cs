@@ -105,9 +105,7 @@ public sealed class StorageFailureTests(FaultyStorageClusterFixture fixture) : I
     [Fact]
     public async Task A_login_whose_session_cannot_be_stored_fails_without_issuing_a_token()
     {
-        var email = $"user-{Guid.NewGuid():N}@example.com";
-        var index = _grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email));
-        await index.RegisterAsync(TestSteps.Password);
+        var index = await _grains.NewAccountAsync();
         fixture.Storage.Mode = FaultyStorage.Fault.RefuseWrites;
 
         await Assert.ThrowsAsync<SessionStorageException>(() => index.LoginAsync(TestSteps.Password, new ClientInfo(null, null)));
@@ -119,9 +117,7 @@ public sealed class StorageFailureTests(FaultyStorageClusterFixture fixture) : I
     [Fact]
     public async Task Failed_logins_that_could_not_be_stored_are_not_counted_in_memory_either()
     {
-        var email = $"user-{Guid.NewGuid():N}@example.com";
-        var index = _grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email));
-        await index.RegisterAsync(TestSteps.Password);
+        var index = await _grains.NewAccountAsync();
         fixture.Storage.Mode = FaultyStorage.Fault.RefuseWrites;
         for (var i = 0; i < ClusterFixture.MaxFailedLogins; i++)
             await Assert.ThrowsAsync<SessionStorageException>(() => index.LoginAsync("wrong password", new ClientInfo(null, null)));

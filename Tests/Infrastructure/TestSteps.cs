@@ -4,13 +4,18 @@ public static class TestSteps
 {
     public const string Password = "correct horse battery";
 
+    /// <summary>Registers a fresh user with <see cref="Password"/>; returns its email index entry, where logins go.</summary>
+    public static async Task<IEmailIndexGrain> NewAccountAsync(this IGrainFactory grains, string? email = null)
+    {
+        var index = grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email ?? $"user-{Guid.NewGuid():N}@example.com"));
+        Assert.True((await index.RegisterAsync(Password)).Registered);
+        return index;
+    }
+
     /// <summary>Registers a fresh user and logs in once; returns the first grant.</summary>
     public static async Task<SessionGrant> NewSessionAsync(this IGrainFactory grains, string? email = null)
     {
-        email ??= $"user-{Guid.NewGuid():N}@example.com";
-        var index = grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email));
-        var registration = await index.RegisterAsync(Password);
-        Assert.True(registration.Registered);
+        var index = await grains.NewAccountAsync(email);
         var login = await index.LoginAsync(Password, new ClientInfo("xunit", "127.0.0.1"));
         Assert.Equal(LoginStatus.Succeeded, login.Status);
         return login.Grant!;
