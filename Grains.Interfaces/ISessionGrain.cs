@@ -10,7 +10,7 @@ public interface ISessionGrain : IGrainWithGuidKey
 
     /// <summary>Presents a refresh token: rotation, grace replay or reuse detection (API.md rules 1-5).</summary>
     [Alias("Refresh")]
-    Task<RefreshResult> RefreshAsync(string refreshToken);
+    Task<RefreshResult> RefreshAsync(string refreshToken, ClientInfo client);
 
     /// <summary>Revokes the session if the token belongs to its family; false (and nothing revoked) otherwise.</summary>
     [Alias("Logout")]
@@ -19,6 +19,10 @@ public interface ISessionGrain : IGrainWithGuidKey
     /// <summary>Revokes the session durably; a no-op when it is already revoked, expired or unknown.</summary>
     [Alias("Revoke")]
     Task RevokeAsync(RevocationReason reason);
+
+    /// <summary>Whether access tokens of this session are still honoured; answered from memory, no I/O once active.</summary>
+    [Alias("IsActive"), Orleans.Concurrency.ReadOnly]
+    Task<bool> IsActiveAsync();
 
     /// <summary>The session as listed, or null when it is not active.</summary>
     [Alias("GetInfo")]

@@ -57,7 +57,7 @@ public sealed partial class SessionGrain(
         return Grant();
     }
 
-    public async Task<RefreshResult> RefreshAsync(string refreshToken)
+    public async Task<RefreshResult> RefreshAsync(string refreshToken, ClientInfo client)
     {
         if (!await ResyncAsync())
             return Unavailable;
@@ -89,7 +89,7 @@ public sealed partial class SessionGrain(
             return new RefreshResult(RefreshStatus.Replayed, Grant());
 
         // Rule 2: any other token of the family is reuse; the whole family dies before we answer.
-        LogReuse(logger, SessionId, Session.UserId, token.Counter, Session.Counter);
+        LogReuse(logger, SessionId, Session.UserId, client.IpAddress, client.UserAgent, token.Counter, Session.Counter);
         return await RevokeAsync(now, RevocationReason.RefreshTokenReuse)
             ? new RefreshResult(RefreshStatus.ReuseDetected)
             : Unavailable;
@@ -115,6 +115,10 @@ public sealed partial class SessionGrain(
         if (state.RecordExists && Session.IsActiveAt(now) && !await RevokeAsync(now, reason))
             throw new SessionStorageException($"Revocation of session {SessionId} could not be stored.");
     }
+
+    // No resync here: after a failed write memory is the stored state or a revocation not yet stored,
+    // so a stale answer can only ever refuse a token.
+    public Task<bool> IsActiveAsync() => Task.FromResult(state.RecordExists && Session.IsActiveAt(time.GetUtcNow()));
 
     public async Task<SessionInfo?> GetInfoAsync()
     {
@@ -197,8 +201,8 @@ public sealed partial class SessionGrain(
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     [LoggerMessage(EventId = 1001, EventName = "refresh_token_reuse", Level = LogLevel.Warning,
-        Message = "Security event refresh_token_reuse: session {SessionId} of user {UserId} presented token {PresentedCounter} while {CurrentCounter} is current; revoking the session")]
-    private static partial void LogReuse(ILogger logger, Guid sessionId, Guid userId, long presentedCounter, long currentCounter);
+        Message = "Security event refresh_token_reuse: session {SessionId} of user {UserId} from {IpAddress} ({UserAgent}) presented token {PresentedCounter} while {CurrentCounter} is current; revoking the session")]
+    private static partial void LogReuse(ILogger logger, Guid sessionId, Guid userId, string? ipAddress, string? userAgent, long presentedCounter, long currentCounter);
 
     [LoggerMessage(EventId = 1002, EventName = "session_revoked", Level = LogLevel.Information,
         Message = "Security event session_revoked: session {SessionId} of user {UserId}, reason {Reason}")]

@@ -82,6 +82,7 @@ public sealed class RotationTests(MemoryClusterFixture fixture)
         Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(current)).Status);
         Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(login.RefreshToken)).Status);
         Assert.Null(await _grains.Session(login).GetInfoAsync());
+        Assert.False(await _grains.Session(login).IsActiveAsync());
     }
 
     [Fact]
@@ -96,6 +97,8 @@ public sealed class RotationTests(MemoryClusterFixture fixture)
         var entry = Assert.Single(fixture.Logs.Named("refresh_token_reuse"),
             e => e.Values.Any(v => v is { Key: "SessionId", Value: Guid id } && id == login.SessionId));
         Assert.Contains(entry.Values, v => v is { Key: "UserId", Value: Guid id } && id == login.UserId);
+        Assert.Contains(new KeyValuePair<string, object?>("IpAddress", TestSteps.Client.IpAddress), entry.Values);
+        Assert.Contains(new KeyValuePair<string, object?>("UserAgent", TestSteps.Client.UserAgent), entry.Values);
     }
 
     [Fact]
@@ -126,15 +129,15 @@ public sealed class RotationTests(MemoryClusterFixture fixture)
             Forge(token.SessionId, 0, new byte[32]),          // a MAC of zeros
         ];
         foreach (var forged in forgeries)
-            Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(forged)).Status);
+            Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(forged, TestSteps.Client)).Status);
         // The same MAC under another session id routes to a session that does not exist.
         Assert.Equal(RefreshStatus.Invalid, (await _grains.RefreshAsync(Forge(Guid.NewGuid(), 0, token.Mac.ToArray()))).Status);
         // A token for another session, sent to this one, does not verify here either.
         var other = await _grains.NewSessionAsync();
-        Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(other.RefreshToken)).Status);
+        Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(other.RefreshToken, TestSteps.Client)).Status);
         // Malformed text never gets as far as a MAC check.
         foreach (var junk in new[] { "", "x", new string('A', RefreshToken.TextLength), login.RefreshToken[..^1] + "*" })
-            Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(junk)).Status);
+            Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(junk, TestSteps.Client)).Status);
         Assert.False(await _grains.Session(login).LogoutAsync(forgeries[0]));
 
         // Nothing was revoked or rotated: the genuine token is still the current one.

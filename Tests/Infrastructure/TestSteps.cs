@@ -3,6 +3,7 @@ namespace Sessions.Tests.Infrastructure;
 public static class TestSteps
 {
     public const string Password = "correct horse battery";
+    public static readonly ClientInfo Client = new("xunit", "127.0.0.1");
 
     /// <summary>Registers a fresh user with <see cref="Password"/>; returns its email index entry, where logins go.</summary>
     public static async Task<IEmailIndexGrain> NewAccountAsync(this IGrainFactory grains, string? email = null)
@@ -28,7 +29,7 @@ public static class TestSteps
     {
         // As the Api routes it: the session id comes out of the token itself.
         Assert.True(RefreshToken.TryParse(refreshToken, out var token));
-        return grains.GetGrain<ISessionGrain>(token.SessionId).RefreshAsync(refreshToken);
+        return grains.GetGrain<ISessionGrain>(token.SessionId).RefreshAsync(refreshToken, Client);
     }
 
     public static async Task<string> RotateAsync(this IGrainFactory grains, string refreshToken)
