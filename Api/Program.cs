@@ -1,4 +1,26 @@
+using Scalar.AspNetCore;
+using Sessions.Api;
+using Sessions.Api.Endpoints;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddSessionsClient();
+builder.AddSessionsApi();
+
 var app = builder.Build();
-app.MapGet("/health/live", () => TypedResults.Ok());
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseRateLimiter();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapAuthApi();
+app.MapAccountApi();
+app.MapHealth();
+app.MapOpenApi();
+if (app.Environment.IsDevelopment())
+    app.MapScalarApiReference();
+
 app.Run();
+
+/// <summary>The entry point, visible to WebApplicationFactory.</summary>
+public partial class Program;

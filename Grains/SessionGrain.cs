@@ -13,7 +13,7 @@ public sealed partial class SessionGrain(
     [PersistentState(stateName: "session", storageName: StorageNames.Grains)] IPersistentState<SessionState> state,
     RefreshTokenMac mac,
     IOptions<SessionOptions> options,
-    [FromKeyedServices(GrainServices.ClockKey)] TimeProvider time,
+    [FromKeyedServices(SessionClock.Key)] TimeProvider time,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
     private static readonly RefreshResult Invalid = new(RefreshStatus.Invalid);

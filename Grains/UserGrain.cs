@@ -11,7 +11,7 @@ public sealed partial class UserGrain(
     [PersistentState(stateName: "user", storageName: StorageNames.Grains)] IPersistentState<UserState> state,
     IPasswordHasher<UserState> hasher,
     IOptions<SessionOptions> options,
-    [FromKeyedServices(GrainServices.ClockKey)] TimeProvider time,
+    [FromKeyedServices(SessionClock.Key)] TimeProvider time,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
     private static readonly ImmutableArray<string> DefaultRoles = ["user"];

@@ -25,7 +25,7 @@ public sealed partial class StatePurger(
     NpgsqlDataSource database,
     IOptions<ClusterOptions> cluster,
     IOptions<PurgeOptions> options,
-    [FromKeyedServices(GrainServices.ClockKey)] TimeProvider time,
+    [FromKeyedServices(SessionClock.Key)] TimeProvider time,
     ILogger<StatePurger> logger) : BackgroundService
 {
     private readonly PurgeOptions _options = options.Value;

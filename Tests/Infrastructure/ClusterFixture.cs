@@ -82,7 +82,7 @@ public abstract class ClusterFixture : IAsyncLifetime
         public void Configure(ISiloBuilder silo)
         {
             var fixture = Fixtures[silo.Configuration["FixtureKey"]!];
-            silo.Services.AddKeyedSingleton<TimeProvider>(GrainServices.ClockKey, fixture.Clock);
+            silo.Services.AddKeyedSingleton<TimeProvider>(SessionClock.Key, fixture.Clock);
             silo.Services.AddSingleton<ILoggerProvider>(fixture.Logs);
             silo.Services.AddSessionGrains(SessionSettings());
             silo.Services.AddSingleton<IPasswordHasher<UserState>>(fixture.Passwords);

@@ -1,4 +1,6 @@
-namespace Sessions.Silo;
+using Microsoft.Extensions.Configuration;
+
+namespace Sessions;
 
 public enum ClusteringMode
 {
@@ -8,7 +10,7 @@ public enum ClusteringMode
     AdoNet,
 }
 
-/// <summary>How this silo joins its cluster; the "Cluster" configuration section.</summary>
+/// <summary>How silos and clients (the Api) find their cluster: the "Cluster" configuration section, shared by both.</summary>
 public sealed class ClusterSettings
 {
     public const string Section = "Cluster";

@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Options;
+
+namespace Sessions.Api;
+
+/// <summary>The Api's options: the "Api" configuration section. Every limit and lifetime of API.md is here or in "Sessions".</summary>
+public sealed class ApiOptions
+{
+    public const string Section = "Api";
+
+    public string Issuer { get; set; } = "sessions";
+    public string Audience { get; set; } = "sessions-api";
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+    /// <summary>Tolerance for clocks of other parties when checking nbf and exp.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Origins allowed to send cookie-borne refresh and logout requests (exact "scheme://host[:port]").</summary>
+    public string[] AllowedOrigins { get; set; } = [];
+    /// <summary>Development only: refresh-token cookies without Secure, for plain HTTP.</summary>
+    public bool AllowInsecureHttp { get; set; }
+
+    /// <summary>Base64 of 32 random bytes: encrypts the signing keys' private parts in the key ring. Required outside Development.</summary>
+    public string? KeyEncryptionKey { get; set; }
+    /// <summary>How long one signing key signs before the next takes over.</summary>
+    public TimeSpan SigningKeyLifetime { get; set; } = TimeSpan.FromDays(30);
+    /// <summary>How long a new key is published in JWKS before it signs anything.</summary>
+    public TimeSpan SigningKeyPublishLead { get; set; } = TimeSpan.FromDays(1);
+    /// <summary>How often each Api node re-reads the key ring.</summary>
+    public TimeSpan KeyRingRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    public int LoginsPerMinutePerAddress { get; set; } = 100;
+    public int RegistrationsPerMinutePerAddress { get; set; } = 100;
+    public int RefreshesPerMinutePerAddress { get; set; } = 6000;
+    public int MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+    /// <summary>Retry-After, in seconds, sent with 503 answers.</summary>
+    public int RetryAfterSecondsWhenUnavailable { get; set; } = 5;
+}
+
+public sealed class ApiOptionsValidator(IHostEnvironment environment) : IValidateOptions<ApiOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ApiOptions o)
+    {
+        var errors = new List<string>();
+        void Require(bool ok, string message) { if (!ok) errors.Add($"{ApiOptions.Section}:{message}"); }
+
+        Require(!string.IsNullOrWhiteSpace(o.Issuer), "Issuer must be set.");
+        Require(!string.IsNullOrWhiteSpace(o.Audience), "Audience must be set.");
+        Require(o.AccessTokenLifetime > TimeSpan.Zero, $"AccessTokenLifetime must be positive (it is {o.AccessTokenLifetime}).");
+        Require(o.ClockSkew >= TimeSpan.Zero && o.ClockSkew <= TimeSpan.FromMinutes(5), $"ClockSkew must be between 0 and 5 minutes (it is {o.ClockSkew}).");
+        Require(o.KeyRingRefreshInterval > TimeSpan.Zero, "KeyRingRefreshInterval must be positive.");
+        Require(o.SigningKeyPublishLead >= o.KeyRingRefreshInterval,
+            "SigningKeyPublishLead must be at least KeyRingRefreshInterval, so every node knows a key before it signs.");
+        Require(o.SigningKeyLifetime > o.SigningKeyPublishLead, "SigningKeyLifetime must be longer than SigningKeyPublishLead.");
+        Require(o.LoginsPerMinutePerAddress > 0 && o.RegistrationsPerMinutePerAddress > 0 && o.RefreshesPerMinutePerAddress > 0,
+            "LoginsPerMinutePerAddress, RegistrationsPerMinutePerAddress and RefreshesPerMinutePerAddress must be at least 1.");
+        Require(o.MaxRequestBodyBytes >= 1024, "MaxRequestBodyBytes must be at least 1024.");
+        Require(o.RetryAfterSecondsWhenUnavailable > 0, "RetryAfterSecondsWhenUnavailable must be at least 1.");
+        Require(o.AllowedOrigins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.GetLeftPart(UriPartial.Authority) == origin.TrimEnd('/')),
+            "AllowedOrigins must hold origins such as \"https://app.example.com\" (scheme, host, optional port; no path).");
+        Require(!o.AllowInsecureHttp || environment.IsDevelopment(), "AllowInsecureHttp is for Development only.");
+        Require(Tokens.KeyEncryption.TryDecode(o.KeyEncryptionKey) is not null,
+            "KeyEncryptionKey must be 32 random bytes in base64 (generate one with: openssl rand -base64 32).");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

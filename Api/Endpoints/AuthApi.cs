@@ -1,0 +1,173 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Sessions.Api.Http;
+using Sessions.Api.Tokens;
+
+namespace Sessions.Api.Endpoints;
+
+/// <summary>Register, login, refresh, logout and logout-all (API.md endpoint table).</summary>
+public static partial class AuthApi
+{
+    public const string LoginPolicy = "login", RegisterPolicy = "register", RefreshPolicy = "refresh";
+    private const int MaxLoginPasswordLength = 1024;
+
+    public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder app)
+    {
+        var auth = app.MapGroup("/auth").WithTags("Auth");
+        auth.MapPost("/register", RegisterAsync).RequireRateLimiting(RegisterPolicy)
+            .Accepts<RegisterRequest>("application/json")
+            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429);
+        auth.MapPost("/login", LoginAsync).RequireRateLimiting(LoginPolicy)
+            .Accepts<LoginRequest>("application/json")
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
+        auth.MapPost("/refresh", RefreshAsync).RequireRateLimiting(RefreshPolicy)
+            .Accepts<RefreshRequest>("application/json")
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(429).ProducesProblem(503);
+        auth.MapPost("/logout", LogoutAsync)
+            .Accepts<RefreshRequest>("application/json")
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(503);
+        auth.MapPost("/logout-all", LogoutAllAsync).RequireAuthorization()
+            .ProducesProblem(401).ProducesProblem(503);
+        return auth;
+    }
+
+    private static async Task<Results<Created<RegisterResponse>, ProblemHttpResult>> RegisterAsync(HttpContext http, IGrainFactory grains)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<RegisterRequest>(http);
+        if (problem is not null)
+            return problem;
+        if (!Credentials.IsValidEmail(body!.Email))
+            return Problems.BadRequest("email must be an email address.");
+        if (!Credentials.IsValidPassword(body.Password))
+            return Problems.BadRequest($"password must be {Credentials.MinPasswordLength} to {Credentials.MaxPasswordLength} characters.");
+
+        var result = await grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(body.Email!)).RegisterAsync(body.Password!);
+        return result.Registered
+            ? TypedResults.Created((string?)null, new RegisterResponse(result.UserId))
+            : Problems.Of(StatusCodes.Status409Conflict, Problems.EmailTaken, "This email is already registered.");
+    }
+
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> LoginAsync(
+        HttpContext http, IGrainFactory grains, AccessTokens tokens, RefreshTokenTransport transport, ILoggerFactory logs)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<LoginRequest>(http);
+        if (problem is not null)
+            return problem;
+        if (!Credentials.IsValidEmail(body!.Email?.Trim()))
+            return Problems.BadRequest("email must be an email address.");
+        if (body.Password is not { Length: > 0 and <= MaxLoginPasswordLength })
+            return Problems.BadRequest("password is required.");
+        if (body.RefreshTokenIn is not (null or "cookie" or "body"))
+            return Problems.BadRequest("refreshTokenIn must be \"cookie\" or \"body\".");
+
+        var client = Client(http);
+        var result = await grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(body.Email!)).LoginAsync(body.Password, client);
+        var log = logs.CreateLogger(typeof(AuthApi));
+        switch (result.Status)
+        {
+            case LoginStatus.TooManyAttempts:
+                LogLoginFailed(log, "too_many_attempts", client.IpAddress, client.UserAgent);
+                return Problems.RetryLater(http, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
+                    "Too many failed logins for this account; retry later.", result.RetryAfter ?? TimeSpan.FromMinutes(1));
+            case LoginStatus.InvalidCredentials:
+                LogLoginFailed(log, "invalid_credentials", client.IpAddress, client.UserAgent);
+                return Problems.Of(StatusCodes.Status401Unauthorized, Problems.InvalidCredentials, "The email or password is wrong.");
+            default:
+                LogLoginSucceeded(log, result.Grant!.UserId, result.Grant.SessionId, client.IpAddress, client.UserAgent);
+                return Grant(http, tokens, transport, result.Grant, inBody: body.RefreshTokenIn == "body");
+        }
+    }
+
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(
+        HttpContext http, IGrainFactory grains, AccessTokens tokens, RefreshTokenTransport transport)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<RefreshRequest>(http, optional: true);
+        if (problem is not null)
+            return problem;
+        var (token, fromCookie) = RefreshTokenTransport.Presented(http, body?.RefreshToken);
+        if (string.IsNullOrEmpty(token))
+            return Problems.Of(StatusCodes.Status401Unauthorized, Problems.MissingToken, "No refresh token was presented.");
+        if (fromCookie && !transport.OriginAllowed(http))
+            return Problems.Of(StatusCodes.Status403Forbidden, Problems.OriginNotAllowed, "This origin may not use the refresh-token cookie.");
+
+        var result = RefreshToken.TryParse(token, out var parsed)
+            ? await grains.GetGrain<ISessionGrain>(parsed.SessionId).RefreshAsync(token, Client(http))
+            : new RefreshResult(RefreshStatus.Invalid);
+        switch (result.Status)
+        {
+            case RefreshStatus.Rotated or RefreshStatus.Replayed:
+                return Grant(http, tokens, transport, result.Grant!, inBody: !fromCookie);
+            case RefreshStatus.Unavailable:
+                return Unavailable(http);
+            default:
+                if (fromCookie)
+                    transport.ClearCookie(http);
+                return Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidGrant, "The refresh token is not valid.");
+        }
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> LogoutAsync(
+        HttpContext http, IGrainFactory grains, RefreshTokenTransport transport)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<RefreshRequest>(http, optional: true);
+        if (problem is not null)
+            return problem;
+        var (token, fromCookie) = RefreshTokenTransport.Presented(http, body?.RefreshToken);
+        if (string.IsNullOrEmpty(token))
+            return Problems.Of(StatusCodes.Status401Unauthorized, Problems.MissingToken, "No refresh token was presented.");
+        if (fromCookie && !transport.OriginAllowed(http))
+            return Problems.Of(StatusCodes.Status403Forbidden, Problems.OriginNotAllowed, "This origin may not use the refresh-token cookie.");
+
+        // 204 whatever the token was: already revoked, expired, or not ours (which revokes nothing).
+        if (RefreshToken.TryParse(token, out var parsed))
+            await grains.GetGrain<ISessionGrain>(parsed.SessionId).LogoutAsync(token);
+        transport.ClearCookie(http);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<NoContent> LogoutAllAsync(HttpContext http, IGrainFactory grains, RefreshTokenTransport transport)
+    {
+        await grains.GetGrain<IUserGrain>(Caller.UserId(http)).RevokeAllSessionsAsync();
+        transport.ClearCookie(http);
+        return TypedResults.NoContent();
+    }
+
+    private static Results<Ok<TokenResponse>, ProblemHttpResult> Grant(
+        HttpContext http, AccessTokens tokens, RefreshTokenTransport transport, SessionGrant grant, bool inBody)
+    {
+        if (tokens.Issue(grant) is not { } accessToken)
+            return Unavailable(http);
+        if (!inBody)
+            transport.SetCookie(http, grant.RefreshToken, grant.RefreshTokenExpiresAt);
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(new TokenResponse(accessToken, "Bearer", tokens.LifetimeSeconds, grant.SessionId,
+            grant.RefreshTokenExpiresAt, inBody ? grant.RefreshToken : null));
+    }
+
+    private static ProblemHttpResult Unavailable(HttpContext http) =>
+        Problems.RetryLater(http, StatusCodes.Status503ServiceUnavailable, Problems.Unavailable,
+            "The service is temporarily unavailable; retry shortly.",
+            TimeSpan.FromSeconds(http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value.RetryAfterSecondsWhenUnavailable));
+
+    private static ClientInfo Client(HttpContext http)
+    {
+        var userAgent = http.Request.Headers.UserAgent.ToString();
+        return new ClientInfo(userAgent.Length == 0 ? null : userAgent[..Math.Min(userAgent.Length, 512)],
+            http.Connection.RemoteIpAddress?.ToString());
+    }
+
+    [LoggerMessage(EventId = 3001, EventName = "login_succeeded", Level = LogLevel.Information,
+        Message = "Security event login_succeeded: user {UserId} opened session {SessionId} from {IpAddress} ({UserAgent})")]
+    private static partial void LogLoginSucceeded(ILogger logger, Guid userId, Guid sessionId, string? ipAddress, string? userAgent);
+
+    [LoggerMessage(EventId = 3002, EventName = "login_failed", Level = LogLevel.Warning,
+        Message = "Security event login_failed: {Reason} from {IpAddress} ({UserAgent})")]
+    private static partial void LogLoginFailed(ILogger logger, string reason, string? ipAddress, string? userAgent);
+}
+
+/// <summary>Who the validated access token says the caller is.</summary>
+public static class Caller
+{
+    public static Guid UserId(HttpContext http) => Guid.Parse(http.User.FindFirst("sub")!.Value);
+    public static Guid SessionId(HttpContext http) => Guid.Parse(http.User.FindFirst(Claims.SessionId)!.Value);
+}

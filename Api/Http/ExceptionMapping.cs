@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Runtime;
+
+namespace Sessions.Api.Http;
+
+/// <summary>
+/// The last word on exceptions: cluster or storage trouble is 503 with Retry-After, a client's bad
+/// request keeps its status, anything else is a bare 500. No exception text reaches a response.
+/// </summary>
+public sealed partial class ExceptionMapping(IOptions<ApiOptions> options, ILogger<ExceptionMapping> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
+    {
+        if (http.Response.HasStarted)
+            return false;
+        switch (exception)
+        {
+            case BadHttpRequestException bad:
+                await Problems.WriteAsync(http, bad.StatusCode, Problems.InvalidRequest, "The request could not be read.");
+                return true;
+            case SessionStorageException or OrleansException or TimeoutException or NpgsqlException or OperationCanceledException:
+                LogUnavailable(logger, exception, http.Request.Path);
+                await Problems.RetryLater(http, StatusCodes.Status503ServiceUnavailable, Problems.Unavailable,
+                    "The service is temporarily unavailable; retry shortly.", TimeSpan.FromSeconds(options.Value.RetryAfterSecondsWhenUnavailable)).ExecuteAsync(http);
+                return true;
+            default:
+                LogFailed(logger, exception, http.Request.Path);
+                await Problems.WriteAsync(http, StatusCodes.Status500InternalServerError, Problems.InternalError, "An unexpected error occurred.");
+                return true;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request to {Path} answered 503: the cluster or its storage failed")]
+    private static partial void LogUnavailable(ILogger logger, Exception exception, string path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request to {Path} failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string path);
+}

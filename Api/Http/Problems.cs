@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Sessions.Api.Http;
+
+/// <summary>The error codes of API.md and the RFC 9457 problem bodies that carry them.</summary>
+public static class Problems
+{
+    public const string InvalidRequest = "invalid_request";
+    public const string EmailTaken = "email_taken";
+    public const string InvalidCredentials = "invalid_credentials";
+    public const string TooManyAttempts = "too_many_attempts";
+    public const string MissingToken = "missing_token";
+    public const string InvalidGrant = "invalid_grant";
+    public const string OriginNotAllowed = "origin_not_allowed";
+    public const string NotFound = "not_found";
+    public const string InvalidToken = "invalid_token";
+    public const string Unavailable = "unavailable";
+    public const string InternalError = "internal_error";
+
+    public static ProblemHttpResult Of(int status, string error, string title) =>
+        TypedResults.Problem(title: title, statusCode: status, type: $"urn:sessions:problem:{error}",
+            extensions: new Dictionary<string, object?> { ["error"] = error });
+
+    public static ProblemHttpResult BadRequest(string title) => Of(StatusCodes.Status400BadRequest, InvalidRequest, title);
+
+    /// <summary>429 or 503 with Retry-After, in whole seconds, rounded up.</summary>
+    public static ProblemHttpResult RetryLater(HttpContext http, int status, string error, string title, TimeSpan retryAfter)
+    {
+        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString();
+        return Of(status, error, title);
+    }
+
+    /// <summary>For places outside endpoints (authentication, rate limiter, exception handler).</summary>
+    public static Task WriteAsync(HttpContext http, int status, string error, string title) =>
+        Of(status, error, title).ExecuteAsync(http);
+}

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Sessions.Api.Tokens;
+
+/// <summary>Issues RFC 9068 access tokens (JWS, ES256, typ at+jwt) for a session grant: one signature, no I/O.</summary>
+public sealed class AccessTokens(SigningKeys keys, IOptions<ApiOptions> options, [FromKeyedServices(SessionClock.Key)] TimeProvider time)
+{
+    public const string TokenType = "at+jwt";
+
+    private readonly ApiOptions _options = options.Value;
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+
+    public int LifetimeSeconds => (int)_options.AccessTokenLifetime.TotalSeconds;
+
+    /// <summary>The signed token, or null when this node has no signing key yet (the cluster was never reached).</summary>
+    public string? Issue(SessionGrant grant)
+    {
+        if (keys.Current() is not { } credentials)
+            return null;
+        var now = time.GetUtcNow().UtcDateTime;
+        return _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            TokenType = TokenType,
+            Issuer = _options.Issuer,
+            Audience = _options.Audience,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now + _options.AccessTokenLifetime,
+            SigningCredentials = credentials,
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = grant.UserId.ToString(),
+                [Claims.SessionId] = grant.SessionId.ToString(),
+                [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
+                [JwtRegisteredClaimNames.Email] = grant.Email,
+                [Claims.Role] = grant.Roles.ToArray(),
+            },
+        });
+    }
+}
+
+public static class Claims
+{
+    public const string SessionId = "sid";
+    public const string Role = "role";
+}
