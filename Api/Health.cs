@@ -1,21 +1,34 @@
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using Sessions.Api.Tokens;
 
 namespace Sessions.Api;
 
+public sealed record ReadinessReport(string Status, Dictionary<string, string> Checks);
+
 public static class Health
 {
     public const string Ready = "ready";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
 
-    /// <summary>/health/live: the process answers. /health/ready: a silo, the database and a signing key answer too.</summary>
+    /// <summary>/health/live: the process answers. /health/ready: a silo, the database and a signing key answer too, and which did not.</summary>
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithTags("Health");
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(Ready) }).WithTags("Health");
+        var health = app.MapGroup("/health").WithTags("Health");
+        health.MapGet("/live", () => TypedResults.Text("Healthy"));
+        health.MapGet("/ready", ReadyAsync);
         return app;
+    }
+
+    private static async Task<Results<Ok<ReadinessReport>, JsonHttpResult<ReadinessReport>>> ReadyAsync(HealthCheckService checks, CancellationToken cancellationToken)
+    {
+        var report = await checks.CheckHealthAsync(check => check.Tags.Contains(Ready), cancellationToken);
+        var body = new ReadinessReport(report.Status.ToString(),
+            report.Entries.ToDictionary(e => e.Key, e => e.Value.Status == HealthStatus.Healthy ? "Healthy" : e.Value.Description ?? e.Value.Status.ToString()));
+        return report.Status == HealthStatus.Healthy
+            ? TypedResults.Ok(body)
+            : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
     internal static async Task<HealthCheckResult> Probe(Func<CancellationToken, Task> probe, string failure, CancellationToken cancellationToken)

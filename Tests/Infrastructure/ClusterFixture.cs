@@ -36,6 +36,8 @@ public abstract class ClusterFixture : IAsyncLifetime
 
     protected abstract void ConfigureStorage(ISiloBuilder silo);
 
+    protected virtual void ConfigureCluster(TestClusterBuilder builder) { }
+
     public virtual async Task InitializeAsync()
     {
         Fixtures[_key] = this;
@@ -62,6 +64,7 @@ public abstract class ClusterFixture : IAsyncLifetime
         builder.Options.ServiceId = ServiceId;
         builder.Properties["FixtureKey"] = _key;
         builder.AddSiloBuilderConfigurator<Configurator>();
+        ConfigureCluster(builder);
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;

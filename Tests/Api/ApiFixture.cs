@@ -1,0 +1,157 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.Hosting;
+using Orleans.TestingHost;
+using Sessions.Api.Tokens;
+using Sessions.Grains;
+using Sessions.Tests.Infrastructure;
+
+namespace Sessions.Tests.Api;
+
+/// <summary>
+/// The real Api (WebApplicationFactory) as an Orleans client of a one-silo TestCluster, both on one
+/// fake session clock. Storage behaves like memory storage until a test tells it to fail.
+/// </summary>
+public sealed class ApiFixture : ClusterFixture
+{
+    public const string AllowedOrigin = "https://app.example";
+    public static readonly string KeyEncryptionKey = Convert.ToBase64String(Enumerable.Repeat((byte)7, 32).ToArray());
+
+    public FaultyStorage Storage { get; } = new();
+    public WebApplicationFactory<Program> Factory { get; private set; } = null!;
+
+    protected override void ConfigureStorage(ISiloBuilder silo) =>
+        silo.Services.AddGrainStorage(StorageNames.Grains, (_, _) => Storage);
+
+    protected override void ConfigureCluster(TestClusterBuilder builder) =>
+        builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Factory = CreateFactory();
+        // As the refresher does at start; awaited here so the first test never races it.
+        await Factory.Services.GetRequiredService<SigningKeys>().RefreshAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await Factory.DisposeAsync();
+        await base.DisposeAsync();
+    }
+
+    /// <summary>Settings as a production deployment would have them, pointed at the TestCluster.</summary>
+    public Dictionary<string, string?> Settings() => new()
+    {
+        ["ConnectionStrings:Sessions"] = PostgresDatabase.ServerConnectionString,
+        ["Cluster:Clustering"] = "Localhost",
+        ["Cluster:ClusterId"] = Cluster.Options.ClusterId,
+        ["Cluster:ServiceId"] = ServiceId,
+        ["Cluster:GatewayPort"] = Cluster.Options.BaseGatewayPort.ToString(),
+        ["Api:KeyEncryptionKey"] = KeyEncryptionKey,
+        ["Api:AllowedOrigins:0"] = AllowedOrigin,
+        ["Api:LoginsPerMinutePerAddress"] = "100000",
+        ["Api:RegistrationsPerMinutePerAddress"] = "100000",
+        ["Api:RefreshesPerMinutePerAddress"] = "100000",
+    };
+
+    public WebApplicationFactory<Program> CreateFactory(Action<Dictionary<string, string?>>? change = null)
+    {
+        var settings = Settings();
+        change?.Invoke(settings);
+        return new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Production");
+            foreach (var (key, value) in settings)
+                web.UseSetting(key, value);
+            web.ConfigureTestServices(services => services.AddKeyedSingleton<TimeProvider>(SessionClock.Key, Clock));
+        });
+    }
+
+    /// <summary>A client that keeps no cookies of its own: tests send and read them explicitly.</summary>
+    public HttpClient Client() => Factory.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false });
+}
+
+[CollectionDefinition(Name)]
+public sealed class ApiCluster : ICollectionFixture<ApiFixture>
+{
+    public const string Name = "api";
+}
+
+/// <summary>Steps a client written from API.md would take.</summary>
+public static class Http
+{
+    public static string NewEmail() => $"user-{Guid.NewGuid():N}@example.com";
+
+    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string path, object body, string? cookie = null, string? origin = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        if (cookie is not null)
+            request.Headers.Add("Cookie", $"refresh_token={cookie}");
+        if (origin is not null)
+            request.Headers.Add("Origin", origin);
+        return client.SendAsync(request);
+    }
+
+    public static Task<HttpResponseMessage> SendAsync(this HttpClient client, HttpMethod method, string path, string? accessToken = null, string? cookie = null, string? origin = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (accessToken is not null)
+            request.Headers.Authorization = new("Bearer", accessToken);
+        if (cookie is not null)
+            request.Headers.Add("Cookie", $"refresh_token={cookie}");
+        if (origin is not null)
+            request.Headers.Add("Origin", origin);
+        return client.SendAsync(request);
+    }
+
+    public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+    /// <summary>Registers a new user and logs in; the refresh token comes back as the transport says.</summary>
+    public static async Task<Login> LoginAsync(this HttpClient client, string transport = "body", string? email = null)
+    {
+        email ??= NewEmail();
+        var registered = await client.PostJsonAsync("/auth/register", new { email, password = TestSteps.Password });
+        Assert.Equal(System.Net.HttpStatusCode.Created, registered.StatusCode);
+        var response = await client.PostJsonAsync("/auth/login", new { email, password = TestSteps.Password, refreshTokenIn = transport });
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var json = await response.JsonAsync();
+        return new Login(email, json.GetProperty("accessToken").GetString()!, json.GetProperty("sessionId").GetGuid(),
+            transport == "body" ? json.GetProperty("refreshToken").GetString()! : RefreshCookie(response)!.Value);
+    }
+
+    public sealed record Login(string Email, string AccessToken, Guid SessionId, string RefreshToken);
+
+    public sealed record SetCookie(string Value, string Attributes);
+
+    public static SetCookie? RefreshCookie(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Set-Cookie", out var cookies))
+            return null;
+        var cookie = cookies.SingleOrDefault(c => c.StartsWith("refresh_token=", StringComparison.Ordinal));
+        if (cookie is null)
+            return null;
+        var separator = cookie.IndexOf(';');
+        return new SetCookie(cookie["refresh_token=".Length..separator], cookie[(separator + 1)..]);
+    }
+
+    /// <summary>An RFC 9457 problem body carrying the API.md error code.</summary>
+    public static async Task<JsonElement> AssertProblemAsync(this HttpResponseMessage response, int status, string error)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(status == (int)response.StatusCode, $"expected {status}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var json = JsonDocument.Parse(body).RootElement;
+        Assert.Equal(error, json.GetProperty("error").GetString());
+        Assert.Equal(status, json.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("type").GetString()));
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("title").GetString()));
+        Assert.DoesNotContain("Exception", body);
+        return json;
+    }
+}
