@@ -55,7 +55,7 @@ public sealed class AccessTokenTests(ApiFixture fixture)
         Assert.Equal(Part(login.AccessToken, 1).GetProperty("sub").GetString(), me.GetProperty("userId").GetGuid().ToString());
     }
 
-    public static TheoryData<string> Forgeries() => ["none", "hs256-public-key", "payload-changed", "unknown-kid", "wrong-audience",
+    public static TheoryData<string> Forgeries() => ["none", "hs256-public-key", "es384-real-key", "payload-changed", "unknown-kid", "wrong-audience",
         "wrong-issuer", "wrong-typ", "no-exp", "garbage", "empty"];
 
     [Theory]
@@ -199,6 +199,9 @@ public sealed class AccessTokenTests(ApiFixture fixture)
                 var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(jwk.GetRawText()), Encoding.ASCII.GetBytes(signingInput));
                 return $"{signingInput}.{Base64Url.EncodeToString(mac)}";
             }
+            case "es384-real-key":
+                // Signed with the genuine key but another algorithm: only the ES256 pin refuses it.
+                return Sign(_ => { }, credentials: new SigningCredentials(keys.Current()!.Key, SecurityAlgorithms.EcdsaSha384));
             case "payload-changed":
                 return $"{parts[0]}.{B64(claims.GetRawText().Replace("\"user\"", "\"admin\""))}.{parts[2]}";
             case "unknown-kid":

@@ -70,6 +70,19 @@ public sealed class AuthEndpointTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task A_chunked_body_over_one_megabyte_is_refused_with_413_too()
+    {
+        var huge = Encoding.UTF8.GetBytes("{\"email\":\"" + new string('a', 1024 * 1024) + "@example.com\",\"password\":\"long enough\"}");
+        var content = new UnknownLengthContent(huge);
+        content.Headers.ContentType = new("application/json");
+
+        var response = await _client.PostAsync("/auth/register", content);
+
+        Assert.Null(response.RequestMessage!.Content!.Headers.ContentLength);
+        await response.AssertProblemAsync(413, "invalid_request");
+    }
+
+    [Fact]
     public async Task Login_with_body_transport_returns_the_refresh_token_in_the_body_and_sets_no_cookie()
     {
         var email = Http.NewEmail();
@@ -334,5 +347,17 @@ public sealed class AuthEndpointTests(ApiFixture fixture)
 
         await limited.AssertProblemAsync(429, "too_many_attempts");
         Assert.True(limited.Headers.Contains("Retry-After"));
+    }
+
+    /// <summary>A body whose length is not announced, as a chunked upload.</summary>
+    private sealed class UnknownLengthContent(byte[] bytes) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(bytes).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 }

@@ -42,13 +42,15 @@ public sealed class SigningKeyRotationTests(ApiFixture fixture)
         var beforeSwitch = await _client.LoginAsync();
         Assert.Equal(signing.KeyId, KeyIdOf(beforeSwitch.AccessToken));
         fixture.Clock.Advance(TimeSpan.FromMinutes(1));
+        await Keys.RefreshAsync();
         var afterSwitch = await _client.LoginAsync();
         Assert.Equal(next.KeyId, KeyIdOf(afterSwitch.AccessToken));
-        // A token signed before the rotation still works until it expires.
-        Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(HttpMethod.Get, "/me", beforeSwitch.AccessToken)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(HttpMethod.Get, "/me", afterSwitch.AccessToken)).StatusCode);
+        // A token signed before the rotation still works until it expires, with the old key still published.
+        fixture.Clock.Advance(TimeSpan.FromMinutes(5));
         await Keys.RefreshAsync();
         Assert.Contains(signing.KeyId, await PublishedKeyIdsAsync());
+        Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(HttpMethod.Get, "/me", beforeSwitch.AccessToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(HttpMethod.Get, "/me", afterSwitch.AccessToken)).StatusCode);
 
         // Once every token of the old key has expired, the old key leaves the ring.
         fixture.Clock.Advance(Options.AccessTokenLifetime + Options.ClockSkew + TimeSpan.FromSeconds(1));
