@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -25,7 +23,7 @@ public sealed class ClusterMembershipTests : IAsyncLifetime
     [Fact]
     public async Task Two_silos_join_through_postgres_and_sessions_move_to_the_survivor_when_one_leaves()
     {
-        var basePort = FreePortPair();
+        var basePort = FreePorts.Consecutive(4); // two silo ports, then two gateway ports
         using var first = SiloHost(instance: 0, basePort);
         using var second = SiloHost(instance: 1, basePort);
         await Task.WhenAll(first.StartAsync(), second.StartAsync());
@@ -101,31 +99,5 @@ public sealed class ClusterMembershipTests : IAsyncLifetime
             });
         });
         return builder.Build();
-    }
-
-    /// <summary>The first of four free consecutive loopback ports: two silo ports, then two gateway ports.</summary>
-    private static int FreePortPair()
-    {
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var start = Random.Shared.Next(20000, 40000);
-            if (Enumerable.Range(start, 4).All(IsFree))
-                return start;
-        }
-        throw new InvalidOperationException("No four consecutive free ports found.");
-
-        static bool IsFree(int port)
-        {
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return true;
-            }
-            catch (SocketException)
-            {
-                return false;
-            }
-        }
     }
 }

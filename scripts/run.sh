@@ -21,7 +21,8 @@ ConnectionStrings__Sessions=$(scripts/postgres.sh url sessions)
 
 pids=()
 stop_all() {
-  trap - EXIT INT TERM
+  trap "" INT TERM  # a second Ctrl-C must not cut the cleanup short
+  trap - EXIT
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   scripts/postgres.sh stop
@@ -40,7 +41,17 @@ echo "silo: gateway 127.0.0.1:30000, silo port 127.0.0.1:11111 (log: $logs/silo.
 
 (cd Api/bin/Release/net10.0 && exec dotnet Api.dll --urls "$api_url") >"$logs/api.log" 2>&1 &
 pids+=($!)
+for _ in $(seq 1 60); do
+  if curl -fs "$api_url/health/ready" >/dev/null 2>&1; then break; fi
+  kill -0 "${pids[1]}" 2>/dev/null || { tail -n 30 "$logs/api.log"; echo "the Api exited (log: $logs/api.log)"; exit 1; }
+  sleep 1
+done
+curl -fs "$api_url/health/ready" >/dev/null || echo "warning: the Api is not ready yet: $(curl -s "$api_url/health/ready")"
 echo "api: $api_url (log: $logs/api.log)"
-echo "Sessions is running. Press Ctrl-C to stop."
+echo
+echo "Sessions is running at $api_url"
+echo "  try it:   $api_url/scalar   (interactive, Development only)"
+echo "  contract: $api_url/openapi/v1.json"
+echo "Press Ctrl-C to stop."
 wait -n "${pids[@]}"
 echo "a process exited; stopping the rest"
