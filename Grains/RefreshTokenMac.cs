@@ -15,20 +15,7 @@ public sealed class RefreshTokenMac(IOptions<SessionOptions> options)
     private readonly byte[] _pepper = DecodePepper(options.Value.RefreshTokenPepper)
         ?? throw new InvalidOperationException("Sessions:RefreshTokenPepper is missing or shorter than 32 bytes.");
 
-    public static byte[]? DecodePepper(string? base64)
-    {
-        if (string.IsNullOrWhiteSpace(base64))
-            return null;
-        try
-        {
-            var bytes = Convert.FromBase64String(base64);
-            return bytes.Length >= 32 ? bytes : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
+    public static byte[]? DecodePepper(string? base64) => ConfiguredSecret.Decode(base64, minBytes: 32);
 
     public static byte[] NewSessionSecret() => RandomNumberGenerator.GetBytes(SessionSecretLength);
 

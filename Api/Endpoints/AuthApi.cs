@@ -81,14 +81,9 @@ public static partial class AuthApi
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(
         HttpContext http, IGrainFactory grains, AccessTokens tokens, RefreshTokenTransport transport)
     {
-        var (body, problem) = await JsonBody.ReadAsync<RefreshRequest>(http, optional: true);
+        var (token, fromCookie, problem) = await PresentedAsync(http, transport);
         if (problem is not null)
             return problem;
-        var (token, fromCookie) = RefreshTokenTransport.Presented(http, body?.RefreshToken);
-        if (string.IsNullOrEmpty(token))
-            return Problems.Of(StatusCodes.Status401Unauthorized, Problems.MissingToken, "No refresh token was presented.");
-        if (fromCookie && !transport.OriginAllowed(http))
-            return Problems.Of(StatusCodes.Status403Forbidden, Problems.OriginNotAllowed, "This origin may not use the refresh-token cookie.");
 
         var result = RefreshToken.TryParse(token, out var parsed)
             ? await grains.GetGrain<ISessionGrain>(parsed.SessionId).RefreshAsync(token, Client(http))
@@ -109,14 +104,9 @@ public static partial class AuthApi
     private static async Task<Results<NoContent, ProblemHttpResult>> LogoutAsync(
         HttpContext http, IGrainFactory grains, RefreshTokenTransport transport)
     {
-        var (body, problem) = await JsonBody.ReadAsync<RefreshRequest>(http, optional: true);
+        var (token, fromCookie, problem) = await PresentedAsync(http, transport);
         if (problem is not null)
             return problem;
-        var (token, fromCookie) = RefreshTokenTransport.Presented(http, body?.RefreshToken);
-        if (string.IsNullOrEmpty(token))
-            return Problems.Of(StatusCodes.Status401Unauthorized, Problems.MissingToken, "No refresh token was presented.");
-        if (fromCookie && !transport.OriginAllowed(http))
-            return Problems.Of(StatusCodes.Status403Forbidden, Problems.OriginNotAllowed, "This origin may not use the refresh-token cookie.");
 
         // 204 whatever the token was: already revoked, expired, or not ours (which revokes nothing).
         if (RefreshToken.TryParse(token, out var parsed))
@@ -130,6 +120,20 @@ public static partial class AuthApi
         await grains.GetGrain<IUserGrain>(Caller.UserId(http)).RevokeAllSessionsAsync();
         transport.ClearCookie(http);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>The refresh token of a refresh or logout: from the body or else the cookie, which must come from an allowed origin.</summary>
+    private static async Task<(string Token, bool FromCookie, ProblemHttpResult? Problem)> PresentedAsync(HttpContext http, RefreshTokenTransport transport)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<RefreshRequest>(http, optional: true);
+        if (problem is not null)
+            return ("", false, problem);
+        var (token, fromCookie) = RefreshTokenTransport.Presented(http, body?.RefreshToken);
+        if (string.IsNullOrEmpty(token))
+            return ("", fromCookie, Problems.Of(StatusCodes.Status401Unauthorized, Problems.MissingToken, "No refresh token was presented."));
+        if (fromCookie && !transport.OriginAllowed(http))
+            return (token, fromCookie, Problems.Of(StatusCodes.Status403Forbidden, Problems.OriginNotAllowed, "This origin may not use the refresh-token cookie."));
+        return (token, fromCookie, null);
     }
 
     private static Results<Ok<TokenResponse>, ProblemHttpResult> Grant(

@@ -11,20 +11,7 @@ public sealed class KeyEncryption(IOptions<ApiOptions> options)
     private readonly byte[] _key = TryDecode(options.Value.KeyEncryptionKey)
         ?? throw new InvalidOperationException("Api:KeyEncryptionKey is missing or not 32 bytes of base64.");
 
-    public static byte[]? TryDecode(string? base64)
-    {
-        if (string.IsNullOrWhiteSpace(base64))
-            return null;
-        try
-        {
-            var bytes = Convert.FromBase64String(base64);
-            return bytes.Length == 32 ? bytes : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
+    public static byte[]? TryDecode(string? base64) => ConfiguredSecret.Decode(base64, minBytes: 32, maxBytes: 32);
 
     /// <summary>nonce ‖ ciphertext ‖ tag; the key id is authenticated, so a blob cannot be moved to another key.</summary>
     public byte[] Encrypt(ReadOnlySpan<byte> secret, string keyId)
