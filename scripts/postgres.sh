@@ -33,6 +33,15 @@ find_bin() {
 
 bin=$(find_bin)
 
+# As root the server runs as the postgres OS user, which must be able to reach the data folder;
+# a checkout under a private folder gets a per-checkout folder in /var/tmp instead.
+if [ -z "${SESSIONS_PG_DATA:-}" ] && [ "$(id -u)" = 0 ]; then
+  mkdir -p "$repo/.local"
+  if ! runuser -u postgres -- test -x "$repo/.local" 2>/dev/null; then
+    data=/var/tmp/sessions-pg-$(printf %s "$repo" | md5sum | cut -c1-12)
+  fi
+fi
+
 # The server refuses to run as root: as root, run it as the postgres OS user.
 as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -47,7 +56,7 @@ init_cluster() {
   if [ "$(id -u)" = 0 ]; then
     chown postgres:postgres "$data"
     runuser -u postgres -- test -w "$data" \
-      || die "the postgres OS user cannot reach $data; set SESSIONS_PG_DATA to a folder it can write"
+      || die "the postgres OS user cannot write $data; set SESSIONS_PG_DATA to a folder it can write"
   fi
   say "initialising $data"
   as_owner "$bin/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --no-instructions >/dev/null
