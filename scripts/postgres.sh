@@ -37,14 +37,14 @@ bin=$(find_bin)
 # a checkout under a private folder gets a per-checkout folder in /var/tmp instead.
 if [ -z "${SESSIONS_PG_DATA:-}" ] && [ "$(id -u)" = 0 ]; then
   mkdir -p "$repo/.local"
-  if ! runuser -u postgres -- test -x "$repo/.local" 2>/dev/null; then
+  if ! (cd / && runuser -u postgres -- test -x "$repo/.local") 2>/dev/null; then
     data=/var/tmp/sessions-pg-$(printf %s "$repo" | md5sum | cut -c1-12)
   fi
 fi
 
 # The server refuses to run as root: as root, run it as the postgres OS user.
 as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 psql_() { "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres "$@"; }
