@@ -15,6 +15,7 @@ public static class GrainServices
         services.AddSingleton<IValidateOptions<SessionOptions>, SessionOptionsValidator>();
         services.TryAddKeyedSingleton(SessionClock.Key, TimeProvider.System);
         services.AddSingleton<RefreshTokenMac>();
+        services.Configure<PasswordHasherOptions>(configuration.GetSection("PasswordHashing"));
         services.AddSingleton<IPasswordHasher<UserState>, PasswordHasher<UserState>>();
         return services;
     }

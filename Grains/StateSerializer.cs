@@ -12,7 +12,8 @@ public interface IPurgeable
 }
 
 /// <summary>
-/// Grain-state payload: a 9-byte header (format 1, purge-after as big-endian Unix seconds, 0 = keep)
+/// Grain-state payload: a 9-byte header (format 1, purge-after as big-endian Unix seconds rounded up
+/// to the hour, 0 = keep)
 /// followed by the Orleans binary serialization of the state. The storage SQL copies the header
 /// into an indexed column so expired rows can be purged without reading payloads.
 /// </summary>
@@ -26,12 +27,23 @@ public sealed class StateSerializer(Serializer serializer) : IGrainStorageSerial
     public BinaryData Serialize<T>(T? input)
     {
         var body = _body.Serialize(input).ToMemory().Span;
-        var purgeAfter = input is IPurgeable { PurgeAfter: { } at } ? Math.Max(1, at.ToUnixTimeSeconds()) : 0;
+        var purgeAfter = input is IPurgeable { PurgeAfter: { } at } ? RoundUpToHour(at) : 0;
         var payload = new byte[HeaderLength + body.Length];
         payload[0] = Format;
         BinaryPrimitives.WriteInt64BigEndian(payload.AsSpan(1, 8), purgeAfter);
         body.CopyTo(payload.AsSpan(HeaderLength));
         return new BinaryData(payload);
+    }
+
+    /// <summary>
+    /// Whole hours: a rotation moves the idle deadline by minutes, so the indexed purge column keeps
+    /// its value and PostgreSQL can update the row in place (HOT) instead of writing index entries.
+    /// </summary>
+    private static long RoundUpToHour(DateTimeOffset at)
+    {
+        const long hour = 3600;
+        var seconds = Math.Max(1, at.ToUnixTimeSeconds());
+        return (seconds + hour - 1) / hour * hour;
     }
 
     public T? Deserialize<T>(BinaryData input)

@@ -115,8 +115,8 @@ public sealed class PostgresTests(PostgresClusterFixture fixture)
         await Grains.RotateAsync(live.RefreshToken);
         Assert.NotNull(await fixture.SessionRowAsync(idle.SessionId));
 
-        // Past the idle deadline plus the purge delay (one hour by default).
-        fixture.Clock.Advance(TimeSpan.FromHours(2));
+        // Past the idle deadline, rounded up to the hour, plus the purge delay (one hour by default).
+        fixture.Clock.Advance(TimeSpan.FromHours(3));
         await fixture.Purger.PurgeAsync();
 
         Assert.Null(await fixture.SessionRowAsync(idle.SessionId));

@@ -6,6 +6,7 @@
 #   scripts/postgres.sh start            start it (initdb on first use; installs PostgreSQL if missing, as root)
 #   scripts/postgres.sh stop             stop it
 #   scripts/postgres.sh status           exit 0 when it is running
+#   scripts/postgres.sh pid              print the postmaster's process id
 #   scripts/postgres.sh database NAME    create database NAME if missing and apply sql/schema.sql (idempotent)
 #   scripts/postgres.sh url NAME         print the Npgsql connection string for NAME
 #
@@ -100,14 +101,15 @@ database() {
 }
 
 url() {
-  echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=${1:?database name};Maximum Pool Size=20"
+  echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=${1:?database name};Maximum Pool Size=20;No Reset On Close=true;Max Auto Prepare=32;Auto Prepare Min Usages=2"
 }
 
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) running ;;
+  pid) head -n 1 "$data/postmaster.pid" ;;
   database) database "${2:-}" ;;
   url) url "${2:-}" ;;
-  *) die "usage: $0 start | stop | status | database NAME | url NAME" ;;
+  *) die "usage: $0 start | stop | status | pid | database NAME | url NAME" ;;
 esac

@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS grainstate (
     purgeafter             timestamptz           -- from the payload header; NULL = keep
 );
 
+-- Room on each page for in-place (HOT) updates: a rotation rewrites its row and usually changes no indexed column.
+ALTER TABLE grainstate SET (fillfactor = 80);
+
 -- The duplicate guard and the lookup path in one; NULL extensions are equal (trap 4.3/4.4).
 CREATE UNIQUE INDEX IF NOT EXISTS grainstate_identity ON grainstate
     (grainidhash, graintypehash, serviceid, graintypestring, grainidn0, grainidn1, grainidextensionstring)

@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Identity;
+using Sessions.Bench;
+
+// A load generator that speaks only API.md. One scenario per run; prints one markdown table row.
+//   Bench <refresh|mixed|login|cold-setup|cold|idle-memory|hash> [--url U] [--users N] [--seconds S]
+//         [--sessions N] [--tokens FILE] [--pids api=P,silo=P,postgres=P] [--database CONNECTION]
+var options = Options.Parse(args);
+var handler = new SocketsHttpHandler { MaxConnectionsPerServer = Math.Max(options.Users, 1) * 2, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+using var http = new HttpClient(handler) { BaseAddress = new Uri(options.Url), Timeout = TimeSpan.FromSeconds(30) };
+var meter = new CpuMeter(options.Pids);
+
+switch (options.Scenario)
+{
+    case "refresh":
+    case "mixed":
+    {
+        var sessions = await Parallel(options.Users, _ => LoginNewUserAsync(http));
+        var result = await MeasureAsync(options, meter, async (vu, recorder, stop) =>
+        {
+            var session = sessions[vu];
+            while (!stop.IsCancellationRequested)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = session.RefreshToken });
+                if (response.IsSuccessStatusCode)
+                    sessions[vu] = session = await response.Content.ReadFromJsonAsync<TokenResponse>() ?? session;
+                recorder.Record(started, (int)response.StatusCode);
+                if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+                    return; // the session is lost: a bug, counted by its status
+                if (options.Scenario == "mixed")
+                {
+                    started = Stopwatch.GetTimestamp();
+                    using var me = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/me") { Headers = { Authorization = new("Bearer", session.AccessToken) } });
+                    recorder.Record(started, (int)me.StatusCode);
+                }
+            }
+        });
+        Report(options, result);
+        break;
+    }
+    case "login":
+    {
+        var users = await Parallel(options.Users, _ => RegisterAsync(http));
+        var result = await MeasureAsync(options, meter, async (vu, recorder, stop) =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsJsonAsync("/auth/login", new { email = users[vu], password = Password, refreshTokenIn = "body" });
+                recorder.Record(started, (int)response.StatusCode);
+            }
+        });
+        Report(options, result, $"password hash alone: {HashMilliseconds():F1} ms");
+        break;
+    }
+    case "hash":
+        Console.WriteLine($"{HashMilliseconds():F2}");
+        break;
+    case "cold-setup":
+    {
+        // Many users with a few sessions each, as real traffic has; the tokens go to a file for "cold".
+        var perUser = 10;
+        var tokens = await Parallel((options.Sessions + perUser - 1) / perUser, async _ =>
+        {
+            var email = await RegisterAsync(http);
+            var list = new List<string>();
+            for (var i = 0; i < perUser; i++)
+                list.Add((await LoginAsync(http, email)).RefreshToken);
+            return list;
+        }, concurrency: 32);
+        await File.WriteAllLinesAsync(options.Tokens!, tokens.SelectMany(t => t).Take(options.Sessions));
+        Console.Error.WriteLine($"{options.Sessions} sessions created");
+        break;
+    }
+    case "cold":
+    {
+        var tokens = new Queue<string>(await File.ReadAllLinesAsync(options.Tokens!));
+        var result = await MeasureAsync(options with { WarmupSeconds = 0 }, meter, async (vu, recorder, stop) =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                string? token;
+                lock (tokens)
+                    if (!tokens.TryDequeue(out token))
+                        return;
+                var started = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = token });
+                recorder.Record(started, (int)response.StatusCode);
+            }
+        });
+        Report(options, result, "each request activates its session grain from PostgreSQL");
+        break;
+    }
+    case "idle-memory":
+    {
+        var silo = options.Pids["silo"];
+        var before = CpuMeter.ResidentBytes(silo);
+        var created = await Parallel((options.Sessions + 9) / 10, async _ =>
+        {
+            var email = await RegisterAsync(http);
+            for (var i = 0; i < 10; i++)
+                await LoginAsync(http, email);
+            return 10;
+        }, concurrency: 32);
+        GC.Collect();
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var after = CpuMeter.ResidentBytes(silo);
+        await using var db = Npgsql.NpgsqlDataSource.Create(options.Database!);
+        await using var command = db.CreateCommand("SELECT count(*), avg(octet_length(payloadbinary)), pg_total_relation_size('grainstate') FROM grainstate WHERE graintypestring = 'session'");
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        Console.WriteLine($"| idle-memory | {created.Sum():N0} sessions | silo RSS {before / 1048576.0:F0} → {after / 1048576.0:F0} MB ({(after - before) / (double)created.Sum():F0} B/session) " +
+                          $"| {reader.GetInt64(0):N0} session rows, payload {reader.GetDouble(1):F0} B/row, table with indexes {reader.GetInt64(2) / (double)reader.GetInt64(0):F0} B/row |");
+        break;
+    }
+    default:
+        throw new ArgumentException($"unknown scenario {options.Scenario}");
+}
+
+static async Task<Result> MeasureAsync(Options options, CpuMeter meter, Func<int, Recorder, CancellationToken, Task> virtualUser)
+{
+    if (options.WarmupSeconds > 0)
+    {
+        using var warmup = new CancellationTokenSource(TimeSpan.FromSeconds(options.WarmupSeconds));
+        await Task.WhenAll(Enumerable.Range(0, options.Users).Select(vu => Task.Run(() => virtualUser(vu, new Recorder(), warmup.Token))));
+    }
+    var recorder = new Recorder();
+    var cpuBefore = meter.Read();
+    var clock = Stopwatch.StartNew();
+    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds));
+    await Task.WhenAll(Enumerable.Range(0, options.Users).Select(vu => Task.Run(() => virtualUser(vu, recorder, stop.Token))));
+    var elapsed = clock.Elapsed.TotalSeconds;
+    var cpuAfter = meter.Read();
+    return new Result(recorder, elapsed, cpuAfter.ToDictionary(c => c.Key, c => c.Value - cpuBefore[c.Key]));
+}
+
+static void Report(Options options, Result result, string note = "")
+{
+    var sorted = result.Recorder.Sorted();
+    var ok = result.Recorder.Statuses.Where(s => s.Key is >= 200 and < 300).Sum(s => s.Value);
+    var errors = string.Join(" ", result.Recorder.Statuses.Where(s => s.Key is < 200 or >= 300).OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}"));
+    var cpu = result.Cpu.Values.Sum();
+    Console.WriteLine($"| {options.Scenario} | {options.Users} | {ok / result.Seconds:F0} | {Recorder.Percentile(sorted, 50):F2} | {Recorder.Percentile(sorted, 90):F2} | " +
+                      $"{Recorder.Percentile(sorted, 99):F2} | {sorted.LastOrDefault():F1} | {(errors.Length == 0 ? "0" : errors)} | " +
+                      string.Join(" | ", new[] { "api", "silo", "postgres" }.Select(p => result.Cpu.TryGetValue(p, out var s) ? $"{s:F1}" : "-")) +
+                      $" | {(cpu > 0 ? ok / cpu : 0):F0} | {note} |");
+}
+
+static double HashMilliseconds()
+{
+    var hasher = new PasswordHasher<object>();
+    var hash = hasher.HashPassword(new object(), Password);
+    hasher.VerifyHashedPassword(new object(), hash, Password);
+    var runs = Enumerable.Range(0, 20).Select(_ =>
+    {
+        var started = Stopwatch.GetTimestamp();
+        hasher.VerifyHashedPassword(new object(), hash, Password);
+        return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }).Order().ToArray();
+    return runs[runs.Length / 2];
+}
+
+static async Task<T[]> Parallel<T>(int count, Func<int, Task<T>> work, int concurrency = 64)
+{
+    var results = new T[count];
+    await System.Threading.Tasks.Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency },
+        async (i, _) => results[i] = await work(i));
+    return results;
+}
+
+static async Task<string> RegisterAsync(HttpClient http)
+{
+    var email = $"bench-{Guid.NewGuid():N}@example.com";
+    using var response = await http.PostAsJsonAsync("/auth/register", new { email, password = Password });
+    if (response.StatusCode != HttpStatusCode.Created)
+        throw new InvalidOperationException($"register answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    return email;
+}
+
+static async Task<TokenResponse> LoginAsync(HttpClient http, string email)
+{
+    for (var attempt = 1; ; attempt++)
+    {
+        using var response = await http.PostAsJsonAsync("/auth/login", new { email, password = Password, refreshTokenIn = "body" });
+        if (response.IsSuccessStatusCode)
+            return (await response.Content.ReadFromJsonAsync<TokenResponse>())!;
+        if (response.StatusCode != HttpStatusCode.ServiceUnavailable || attempt == 5)
+            throw new InvalidOperationException($"login answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        await Task.Delay(200);
+    }
+}
+
+static async Task<TokenResponse> LoginNewUserAsync(HttpClient http) => await LoginAsync(http, await RegisterAsync(http));
+
+public partial class Program
+{
+    private const string Password = "bench password 1";
+}
+
+public sealed record TokenResponse(string AccessToken, string RefreshToken);
+
+public sealed record Result(Recorder Recorder, double Seconds, Dictionary<string, double> Cpu);
+
+public sealed record Options(string Scenario, string Url, int Users, int Seconds, int WarmupSeconds, int Sessions, string? Tokens,
+    IReadOnlyDictionary<string, int> Pids, string? Database)
+{
+    public static Options Parse(string[] args)
+    {
+        string Value(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
+        var pids = Value("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('=')).ToDictionary(p => p[0], p => int.Parse(p[1]));
+        return new Options(args.FirstOrDefault() ?? "refresh", Value("--url", "http://127.0.0.1:5080"), int.Parse(Value("--users", "64")),
+            int.Parse(Value("--seconds", "20")), int.Parse(Value("--warmup", "3")), int.Parse(Value("--sessions", "1000")),
+            Value("--tokens", "") is { Length: > 0 } t ? t : null, pids, Value("--database", "") is { Length: > 0 } d ? d : null);
+    }
+}

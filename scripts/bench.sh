@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The standard benchmark set: the project's PostgreSQL, one silo and one Api (Release builds, Production
+# settings) on their own ports and a fresh database, driven over HTTP by Bench/. Prints a markdown table.
+#   scripts/bench.sh            the whole set (about 6 minutes)
+#   scripts/bench.sh refresh    only the refresh rows
+# Environment: BENCH_SESSIONS (idle-memory, default 100000), BENCH_SECONDS (default 20).
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+only=${1:-all}
+seconds=${BENCH_SECONDS:-20}
+sessions=${BENCH_SESSIONS:-100000}
+logs="$repo/.local/bench"
+mkdir -p "$logs"
+
+started_postgres=false
+if ! scripts/postgres.sh status; then scripts/postgres.sh start; started_postgres=true; fi
+"$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql" -X -q -h 127.0.0.1 -p "${SESSIONS_PG_PORT:-55432}" -U postgres -d postgres \
+  -c "DROP DATABASE IF EXISTS sessions_bench WITH (FORCE)"
+scripts/postgres.sh database sessions_bench
+connection=$(scripts/postgres.sh url sessions_bench)
+dotnet build Sessions.sln -c Release -v quiet -nologo >"$logs/build.log" 2>&1 || { tail -n 30 "$logs/build.log"; exit 1; }
+
+api_url=http://127.0.0.1:5180
+export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
+export ConnectionStrings__Sessions="$connection"
+export Cluster__ClusterId=bench Cluster__ServiceId=bench Cluster__SiloPort=11211 Cluster__GatewayPort=30200
+export Sessions__RefreshTokenPepper Api__KeyEncryptionKey
+Sessions__RefreshTokenPepper=$(head -c 32 /dev/urandom | base64)
+Api__KeyEncryptionKey=$(head -c 32 /dev/urandom | base64)
+export Api__LoginsPerMinutePerAddress=100000000 Api__RegistrationsPerMinutePerAddress=100000000 Api__RefreshesPerMinutePerAddress=100000000
+export Logging__LogLevel__Default=Warning
+
+silo_pid=""; api_pid=""
+start_silo() { # extra environment assignments as arguments
+  (cd Silo/bin/Release/net10.0 && exec env "$@" dotnet Silo.dll) >>"$logs/silo.log" 2>&1 &
+  silo_pid=$!
+}
+stop_silo() { kill "$silo_pid" 2>/dev/null || true; wait "$silo_pid" 2>/dev/null || true; }
+wait_ready() {
+  for _ in $(seq 1 90); do
+    curl -fs "$api_url/health/ready" >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  echo "the Api did not become ready: $(curl -s "$api_url/health/ready")" >&2; tail -n 20 "$logs/silo.log" "$logs/api.log" >&2; exit 1
+}
+cleanup() {
+  trap "" INT TERM
+  kill "$api_pid" 2>/dev/null || true; stop_silo
+  if $started_postgres; then scripts/postgres.sh stop >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT INT TERM
+
+start_silo
+for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/30200) 2>/dev/null && break; sleep 1; done
+(cd Api/bin/Release/net10.0 && exec dotnet Api.dll --urls "$api_url") >"$logs/api.log" 2>&1 &
+api_pid=$!
+wait_ready
+
+bench() { dotnet Bench/bin/Release/net10.0/Bench.dll "$@" --url "$api_url" --pids "api=$api_pid,silo=$silo_pid,postgres=$(scripts/postgres.sh pid)"; }
+restart_silo() { stop_silo; start_silo "$@"; wait_ready; }
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo
+echo "| scenario | users | successes/s | p50 ms | p90 ms | p99 ms | max ms | errors | CPU s Api | CPU s silo | CPU s PostgreSQL | successes per CPU-second | note |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+bench refresh --users 64 --seconds "$seconds"
+bench refresh --users 8 --seconds "$seconds"
+[ "$only" = refresh ] && exit 0
+bench mixed --users 64 --seconds "$seconds"
+bench login --users 1 --seconds 10
+bench login --users 4 --seconds 10
+
+# Cold and idle-memory need many sessions: a cheap password hash for creating them only.
+restart_silo PasswordHashing__IterationCount=1000
+bench cold-setup --sessions 20000 --tokens "$logs/cold-tokens.txt" >/dev/null
+restart_silo # every session grain is now inactive
+bench cold --users 64 --seconds 60 --tokens "$logs/cold-tokens.txt"
+restart_silo PasswordHashing__IterationCount=1000
+echo
+bench idle-memory --sessions "$sessions" --database "$connection"
