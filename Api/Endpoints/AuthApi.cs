@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Sessions.Api.Http;
 using Sessions.Api.Tokens;
 
@@ -151,7 +151,7 @@ public static partial class AuthApi
     private static ProblemHttpResult Unavailable(HttpContext http) =>
         Problems.RetryLater(http, StatusCodes.Status503ServiceUnavailable, Problems.Unavailable,
             "The service is temporarily unavailable; retry shortly.",
-            TimeSpan.FromSeconds(http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value.RetryAfterSecondsWhenUnavailable));
+            TimeSpan.FromSeconds(http.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.RetryAfterSecondsWhenUnavailable));
 
     private static ClientInfo Client(HttpContext http)
     {

@@ -23,13 +23,10 @@ public sealed partial class SigningKeys(
 {
     public const string Algorithm = SecurityAlgorithms.EcdsaSha256;
 
-    private sealed record Snapshot(ImmutableArray<(SigningKey Key, ECDsaSecurityKey Security)> Keys, string Jwks, DateTimeOffset LoadedAt);
+    private sealed record Snapshot(ImmutableArray<(SigningKey Key, ECDsaSecurityKey Security)> Keys, string Jwks);
 
     private readonly ApiOptions _options = options.Value;
     private volatile Snapshot? _snapshot;
-
-    /// <summary>When the ring was last read successfully; null before the first time.</summary>
-    public DateTimeOffset? LoadedAt => _snapshot?.LoadedAt;
 
     public string Jwks => _snapshot?.Jwks ?? """{"keys":[]}""";
 
@@ -92,7 +89,7 @@ public sealed partial class SigningKeys(
         var installed = keys.OrderByDescending(k => k.NotBefore)
             .Select(k => (k, previous.FirstOrDefault(p => p.Key.KeyId == k.KeyId).Security ?? Load(k)))
             .ToImmutableArray();
-        _snapshot = new Snapshot(installed, JwksOf(keys), time.GetUtcNow());
+        _snapshot = new Snapshot(installed, JwksOf(keys));
     }
 
     private ECDsaSecurityKey Load(SigningKey key)
