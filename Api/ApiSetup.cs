@@ -26,8 +26,11 @@ public static class ApiSetup
             throw new InvalidOperationException(
                 $"ConnectionStrings:{ConnectionStringName} must name the PostgreSQL database (environment: ConnectionStrings__{ConnectionStringName}).");
 
+        var connection = new ClusterConnection();
+        builder.Services.AddSingleton(connection);
         builder.UseOrleansClient(client =>
         {
+            client.AddClusterConnectionStatusObserver(connection);
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
             if (cluster.Clustering == ClusteringMode.AdoNet)
                 client.UseAdoNetClustering(o =>
@@ -38,7 +41,14 @@ public static class ApiSetup
             else
                 client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
             client.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
+            // With no silo reachable the Api still starts, says so on /health/ready, answers 503, and keeps trying.
+            client.UseConnectionRetryFilter(async (_, cancellationToken) =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+                return true;
+            });
         });
+        builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { MaxPoolSize = 2 } }.Build());
         return builder;
     }

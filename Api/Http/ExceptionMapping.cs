@@ -9,7 +9,7 @@ namespace Sessions.Api.Http;
 /// The last word on exceptions: cluster or storage trouble is 503 with Retry-After, a client's bad
 /// request keeps its status, anything else is a bare 500. No exception text reaches a response.
 /// </summary>
-public sealed partial class ExceptionMapping(IOptions<ApiOptions> options, ILogger<ExceptionMapping> logger) : IExceptionHandler
+public sealed partial class ExceptionMapping(IOptions<ApiOptions> options, ClusterConnection cluster, ILogger<ExceptionMapping> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
     {
@@ -20,7 +20,9 @@ public sealed partial class ExceptionMapping(IOptions<ApiOptions> options, ILogg
             case BadHttpRequestException bad:
                 await Problems.WriteAsync(http, bad.StatusCode, Problems.InvalidRequest, "The request could not be read.");
                 return true;
+            // Without a gateway any grain call fails, some with plain ArgumentExceptions (no cluster manifest yet).
             case SessionStorageException or OrleansException or TimeoutException or NpgsqlException or OperationCanceledException:
+            case Exception when !cluster.IsConnected:
                 LogUnavailable(logger, exception, http.Request.Path);
                 await Problems.RetryLater(http, StatusCodes.Status503ServiceUnavailable, Problems.Unavailable,
                     "The service is temporarily unavailable; retry shortly.", TimeSpan.FromSeconds(options.Value.RetryAfterSecondsWhenUnavailable)).ExecuteAsync(http);

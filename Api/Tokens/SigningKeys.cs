@@ -124,8 +124,8 @@ public sealed partial class SigningKeyRefresher(SigningKeys keys, IOptions<ApiOp
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.KeyRingRefreshInterval);
-        do
+        // Until this node has keys (no silo reachable yet) it asks every few seconds, then at the interval.
+        while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
@@ -135,7 +135,8 @@ public sealed partial class SigningKeyRefresher(SigningKeys keys, IOptions<ApiOp
             {
                 LogRefreshFailed(logger, e);
             }
-        } while (await timer.WaitForNextTickAsync(stoppingToken));
+            await Task.Delay(keys.Current() is null ? TimeSpan.FromSeconds(2) : options.Value.KeyRingRefreshInterval, stoppingToken);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the signing key ring failed; keeping the keys this node has")]

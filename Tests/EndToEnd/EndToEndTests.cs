@@ -48,50 +48,85 @@ public sealed class EndToEndTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(meAfter)).StatusCode);
     }
 
+    [Fact]
+    public async Task An_api_without_a_silo_starts_answers_503_at_once_and_serves_when_a_silo_joins()
+    {
+        var api = StartApi();
+        using var http = new HttpClient { BaseAddress = new Uri(_apiUrl), Timeout = TimeSpan.FromSeconds(30) };
+        await WaitAsync(api, async () => await TryGetAsync(http, "/health/live") == HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await TryGetAsync(http, "/health/ready"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await (await http.PostAsJsonAsync("/auth/register", new { email = Http.NewEmail(), password = TestSteps.Password }))
+            .AssertProblemAsync(503, "unavailable");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"503 took {clock.Elapsed}");
+
+        var silo = await StartSiloAsync();
+        await WaitAsync(api, async () => await TryGetAsync(http, "/health/ready") == HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/auth/register", new { email = Http.NewEmail(), password = TestSteps.Password })).StatusCode);
+
+        // A silo that dies: answers are 503 at once, not a hang.
+        silo.Dispose();
+        await WaitAsync(api, async () => await TryGetAsync(http, "/health/ready") == HttpStatusCode.ServiceUnavailable);
+        clock.Restart();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.PostAsJsonAsync("/auth/register", new { email = Http.NewEmail(), password = TestSteps.Password })).StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"503 took {clock.Elapsed}");
+    }
+
+    private readonly int _ports = FreePorts.Consecutive(3);
+    private readonly string _clusterId = "e2e-" + Guid.NewGuid().ToString("N")[..8];
+    private string _apiUrl => $"http://127.0.0.1:{_ports + 2}";
+
+    private static async Task<HttpStatusCode?> TryGetAsync(HttpClient http, string path)
+    {
+        try
+        {
+            return (await http.GetAsync(path)).StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>One silo, then one Api, each waited for; returns a client of the Api.</summary>
     private async Task<HttpClient> StartServiceAsync()
     {
-        var ports = FreePorts.Consecutive(3);
-        var clusterId = "e2e-" + Guid.NewGuid().ToString("N")[..8];
-        var shared = new Dictionary<string, string>
-        {
-            ["DOTNET_ENVIRONMENT"] = "Production",
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["ConnectionStrings__Sessions"] = _database.ConnectionString,
-            ["Cluster__Clustering"] = "AdoNet",
-            ["Cluster__ClusterId"] = clusterId,
-            ["Cluster__ServiceId"] = clusterId,
-            ["Cluster__SiloPort"] = ports.ToString(),
-            ["Cluster__GatewayPort"] = (ports + 1).ToString(),
-        };
-        var silo = Start("Silo", new(shared)
+        await StartSiloAsync();
+        var api = StartApi();
+        var http = new HttpClient { BaseAddress = new Uri(_apiUrl), Timeout = TimeSpan.FromSeconds(30) };
+        await WaitAsync(api, async () => await TryGetAsync(http, "/health/ready") == HttpStatusCode.OK);
+        return http;
+    }
+
+    private Dictionary<string, string> Shared() => new()
+    {
+        ["DOTNET_ENVIRONMENT"] = "Production",
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["ConnectionStrings__Sessions"] = _database.ConnectionString,
+        ["Cluster__Clustering"] = "AdoNet",
+        ["Cluster__ClusterId"] = _clusterId,
+        ["Cluster__ServiceId"] = _clusterId,
+        ["Cluster__SiloPort"] = _ports.ToString(),
+        ["Cluster__GatewayPort"] = (_ports + 1).ToString(),
+    };
+
+    private async Task<ServiceProcess> StartSiloAsync()
+    {
+        var silo = Start("Silo", new(Shared())
         {
             ["Sessions__RefreshTokenPepper"] = Convert.ToBase64String(new byte[32]),
             ["Sessions__ReuseGraceWindow"] = "00:00:01",
         });
         await WaitAsync(silo, async () => await _database.ScalarAsync<long>(
-            "SELECT count(*) FROM membership WHERE deploymentid = $1 AND status = 3", clusterId) == 1);
-
-        var url = $"http://127.0.0.1:{ports + 2}";
-        var api = Start("Api", new(shared)
-        {
-            ["ASPNETCORE_URLS"] = url,
-            ["Api__KeyEncryptionKey"] = ApiFixture.KeyEncryptionKey,
-        });
-        var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
-        await WaitAsync(api, async () =>
-        {
-            try
-            {
-                return (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        });
-        return http;
+            "SELECT count(*) FROM membership WHERE deploymentid = $1 AND status = 3", _clusterId) == 1);
+        return silo;
     }
+
+    private ServiceProcess StartApi() => Start("Api", new(Shared())
+    {
+        ["ASPNETCORE_URLS"] = _apiUrl,
+        ["Api__KeyEncryptionKey"] = ApiFixture.KeyEncryptionKey,
+    });
 
     private ServiceProcess Start(string project, Dictionary<string, string> environment)
     {

@@ -55,8 +55,14 @@ public sealed class ServiceProcess : IDisposable
             _output.AppendLine(line);
     }
 
+    private bool _disposed;
+
+    /// <summary>Kills the process (SIGKILL, the whole tree); safe to call twice.</summary>
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
