@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# A local cluster on loopback: the project's PostgreSQL, N silos and M Api nodes joined through
+# AdoNet clustering (membership in PostgreSQL), each node with its own log and PID.
+#   scripts/cluster.sh up [SILOS] [APIS]   start in the background (default 3 silos, 2 Api nodes)
+#   scripts/cluster.sh down                stop every node, then PostgreSQL
+#   scripts/cluster.sh status              list the nodes and whether they run
+# Silo i listens on 11111+i (gateway 30000+i); Api node j on http://127.0.0.1:(5080+j).
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+state="$repo/.local/cluster"
+psql_() { "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql" -X -q -tA -h 127.0.0.1 -p "${SESSIONS_PG_PORT:-55432}" -U postgres -d sessions "$@"; }
+
+up() {
+  local silos=${1:-3} apis=${2:-2}
+  [ ! -s "$state/nodes" ] || { echo "a cluster is already up (scripts/cluster.sh down first)" >&2; exit 1; }
+  mkdir -p "$state"
+  scripts/postgres.sh start
+  scripts/postgres.sh database sessions
+  echo "building..."
+  dotnet build Sessions.sln -c Release -v quiet -nologo >"$state/build.log" 2>&1 || { tail -n 30 "$state/build.log"; exit 1; }
+
+  # Development: every node shares the development pepper and key-encryption key of this machine.
+  export DOTNET_ENVIRONMENT=Development ASPNETCORE_ENVIRONMENT=Development
+  export ConnectionStrings__Sessions Cluster__Clustering=AdoNet Cluster__ClusterId=sessions-local Cluster__ServiceId=sessions
+  ConnectionStrings__Sessions=$(scripts/postgres.sh url sessions)
+  psql_ -c "DELETE FROM membership WHERE deploymentid = 'sessions-local' AND status = 6"
+
+  for i in $(seq 0 $((silos - 1))); do
+    (cd Silo/bin/Release/net10.0 && exec env Cluster__Instance="$i" dotnet Silo.dll) >"$state/silo-$i.log" 2>&1 &
+    echo "silo-$i $!" >>"$state/nodes"
+    echo "silo $i: silo port 127.0.0.1:$((11111 + i)), gateway 127.0.0.1:$((30000 + i)) (log $state/silo-$i.log, pid $!)"
+  done
+  for _ in $(seq 1 90); do
+    [ "$(psql_ -c "SELECT count(*) FROM membership WHERE deploymentid = 'sessions-local' AND status = 3")" -ge "$silos" ] && break
+    sleep 1
+  done
+  for j in $(seq 0 $((apis - 1))); do
+    local url="http://127.0.0.1:$((5080 + j))"
+    (cd Api/bin/Release/net10.0 && exec dotnet Api.dll --urls "$url") >"$state/api-$j.log" 2>&1 &
+    echo "api-$j $!" >>"$state/nodes"
+    echo "api $j: $url (log $state/api-$j.log, pid $!)"
+  done
+  for j in $(seq 0 $((apis - 1))); do
+    local url="http://127.0.0.1:$((5080 + j))"
+    for _ in $(seq 1 90); do curl -fs "$url/health/ready" >/dev/null 2>&1 && break; sleep 1; done
+    curl -fs "$url/health/ready" >/dev/null || { echo "api $j is not ready: $(curl -s "$url/health/ready")" >&2; exit 1; }
+  done
+  echo "cluster up: $silos silos, $apis Api nodes; stop it with scripts/cluster.sh down"
+}
+
+down() {
+  if [ -s "$state/nodes" ]; then
+    while read -r name pid; do kill "$pid" 2>/dev/null && echo "stopping $name ($pid)"; done <"$state/nodes"
+    for _ in $(seq 1 20); do
+      alive=$(while read -r _ pid; do if kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi; done <"$state/nodes")
+      [ -z "$alive" ] && break
+      sleep 0.5
+    done
+    for pid in $alive; do kill -9 "$pid" 2>/dev/null || true; done
+    rm -f "$state/nodes"
+  fi
+  scripts/postgres.sh stop
+}
+
+status() {
+  [ -s "$state/nodes" ] || { echo "no cluster"; return; }
+  while read -r name pid; do
+    if kill -0 "$pid" 2>/dev/null; then echo "$name $pid running"; else echo "$name $pid stopped"; fi
+  done <"$state/nodes"
+}
+
+case "${1:-}" in
+  up) up "${2:-3}" "${3:-2}" ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up [SILOS] [APIS] | down | status" >&2; exit 1 ;;
+esac
