@@ -32,6 +32,8 @@ public static class ApiSetup
         {
             client.AddClusterConnectionStatusObserver(connection);
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = cluster.GatewayListRefreshPeriod);
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
             if (cluster.Clustering == ClusteringMode.AdoNet)
                 client.UseAdoNetClustering(o =>
                 {

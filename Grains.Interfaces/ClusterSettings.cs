@@ -24,6 +24,16 @@ public sealed class ClusterSettings
     public int GatewayPort { get; set; } = 30000;
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
+    // Failover (defaults are Orleans' own; ORLEANS-NOTES.md has the recovery times measured with faster values).
+    /// <summary>Silos: how long a probe of another silo may take before it counts as missed.</summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>Silos: missed probes before a silo is suspected.</summary>
+    public int NumMissedProbesLimit { get; set; } = 3;
+    /// <summary>Clients (the Api): how often the gateway list is re-read from membership.</summary>
+    public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>Silos and clients: how long a grain call may wait for its answer.</summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     public int SiloPortForInstance => SiloPort + Instance;
     public int GatewayPortForInstance => GatewayPort + Instance;
 
@@ -36,6 +46,10 @@ public sealed class ClusterSettings
         if (settings.Instance is < 0 or > 999) errors.Add($"Cluster:Instance must be between 0 and 999 (it is {settings.Instance}).");
         if (settings.SiloPortForInstance is < 1 or > 65535 || settings.GatewayPortForInstance is < 1 or > 65535)
             errors.Add("Cluster:SiloPort and Cluster:GatewayPort (plus Cluster:Instance) must be TCP ports.");
+        if (settings.ProbeTimeout <= TimeSpan.Zero || settings.GatewayListRefreshPeriod <= TimeSpan.Zero || settings.ResponseTimeout <= TimeSpan.Zero)
+            errors.Add("Cluster:ProbeTimeout, Cluster:GatewayListRefreshPeriod and Cluster:ResponseTimeout must be positive durations.");
+        if (settings.NumMissedProbesLimit < 1)
+            errors.Add($"Cluster:NumMissedProbesLimit must be at least 1 (it is {settings.NumMissedProbesLimit}).");
         if (!System.Net.IPAddress.TryParse(settings.AdvertisedAddress, out _))
             errors.Add($"Cluster:AdvertisedAddress must be an IP address (it is \"{settings.AdvertisedAddress}\").");
         return errors.Count == 0 ? settings : throw new InvalidOperationException(string.Join(Environment.NewLine, errors));

@@ -37,6 +37,12 @@ public static class SiloSetup
                 o.ClusterId = cluster.ClusterId;
                 o.ServiceId = cluster.ServiceId;
             });
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = cluster.ProbeTimeout;
+                o.NumMissedProbesLimit = cluster.NumMissedProbesLimit;
+            });
+            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
             if (cluster.Clustering == ClusteringMode.AdoNet)
             {
                 silo.UseAdoNetClustering(o =>

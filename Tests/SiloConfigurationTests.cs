@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Sessions.Silo;
@@ -55,7 +56,22 @@ public sealed class SiloConfigurationTests
         Assert.Contains("ConnectionStrings__Sessions", error.Message);
     }
 
+    [Fact]
+    public void Failover_settings_reach_orleans()
+    {
+        var settings = With("Cluster:ProbeTimeout", "00:00:02");
+        settings["Cluster:NumMissedProbesLimit"] = "2";
+        settings["Cluster:ResponseTimeout"] = "00:00:10";
+        using var host = Build("Production", settings);
+
+        var membership = host.Services.GetRequiredService<IOptions<Orleans.Configuration.ClusterMembershipOptions>>().Value;
+        Assert.Equal((TimeSpan.FromSeconds(2), 2), (membership.ProbeTimeout, membership.NumMissedProbesLimit));
+        Assert.Equal(TimeSpan.FromSeconds(10), host.Services.GetRequiredService<IOptions<Orleans.Configuration.SiloMessagingOptions>>().Value.ResponseTimeout);
+    }
+
     [Theory]
+    [InlineData("Cluster:NumMissedProbesLimit", "0", "Cluster:NumMissedProbesLimit must be at least 1")]
+    [InlineData("Cluster:ResponseTimeout", "00:00:00", "Cluster:ProbeTimeout, Cluster:GatewayListRefreshPeriod and Cluster:ResponseTimeout must be positive")]
     [InlineData("Cluster:AdvertisedAddress", "not-an-ip", "Cluster:AdvertisedAddress must be an IP address")]
     [InlineData("Cluster:Instance", "-1", "Cluster:Instance must be between 0 and 999")]
     public void Invalid_cluster_settings_are_refused(string key, string value, string message)
