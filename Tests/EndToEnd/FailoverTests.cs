@@ -13,22 +13,21 @@ namespace Sessions.Tests.EndToEnd;
 /// their latest token across both Api nodes, and one silo killed with SIGKILL mid-run.
 /// </summary>
 [Collection(Alone.Name)]
-public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class FailoverTests(ITestOutputHelper output) : ProcessClusterTest(Silos, Apis)
 {
     private const int Silos = 3, Apis = 2, Clients = 32;
-    private readonly int _ports = FreePorts.Consecutive(2 * Silos + Apis);
-    private readonly string _clusterId = "fail-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly List<ServiceProcess> _processes = [];
-    private PostgresDatabase _database = null!;
 
-    public async Task InitializeAsync() => _database = await PostgresDatabase.CreateAsync();
-
-    public async Task DisposeAsync()
+    protected override Dictionary<string, string> Environment() => new(base.Environment())
     {
-        foreach (var process in _processes)
-            process.Dispose();
-        await _database.DisposeAsync();
-    }
+        // A call in flight to a silo that dies waits ResponseTimeout; a dead silo is noticed after the
+        // missed probes. Together they must stay inside the 10 s reuse grace window (see README).
+        ["Cluster__ResponseTimeout"] = "00:00:05",
+        ["Cluster__ProbeTimeout"] = "00:00:02",
+        ["Cluster__NumMissedProbesLimit"] = "2",
+        ["Api__RefreshesPerMinutePerAddress"] = "1000000",
+        ["Api__LoginsPerMinutePerAddress"] = "1000000",
+        ["Api__RegistrationsPerMinutePerAddress"] = "1000000",
+    };
 
     [Fact]
     public async Task Killing_a_silo_under_load_loses_no_session_and_every_client_continues_within_10_seconds()
@@ -39,7 +38,7 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
         for (var j = 0; j < Apis; j++)
             StartApi(j);
         foreach (var api in apis)
-            await WaitAsync(async () => await ReadyAsync(api), "Api ready");
+            await WaitAsync(async () => await TryGetAsync(api, "/health/ready") == HttpStatusCode.OK, "Api ready");
 
         var tokens = await Task.WhenAll(Enumerable.Range(0, Clients).Select(i => LoginAsync(apis[i % Apis])));
         var statuses = new ConcurrentDictionary<int, int>();
@@ -103,23 +102,6 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
         await WaitAsync(async () => await ActiveSilosAsync() == Silos, "the restarted silo rejoined");
     }
 
-    private string ApiUrl(int j) => $"http://127.0.0.1:{_ports + 2 * Silos + j}";
-
-    private async Task<long> ActiveSilosAsync() =>
-        await _database.ScalarAsync<long>("SELECT count(*) FROM membership WHERE deploymentid = $1 AND status = 3", _clusterId);
-
-    private static async Task<bool> ReadyAsync(HttpClient api)
-    {
-        try
-        {
-            return (await api.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>Registers and logs in as a client would: a 503 is retried (a retried registration that had landed answers 409).</summary>
     private static async Task<string> LoginAsync(HttpClient api)
     {
@@ -139,48 +121,6 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
             if (response.StatusCode != HttpStatusCode.ServiceUnavailable || attempt == 10)
                 return response;
             await Task.Delay(500);
-        }
-    }
-
-    private Dictionary<string, string> Environment() => new()
-    {
-        ["DOTNET_ENVIRONMENT"] = "Production",
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        ["ConnectionStrings__Sessions"] = _database.ConnectionString,
-        ["Cluster__Clustering"] = "AdoNet",
-        ["Cluster__ClusterId"] = _clusterId,
-        ["Cluster__ServiceId"] = _clusterId,
-        ["Cluster__SiloPort"] = _ports.ToString(),
-        ["Cluster__GatewayPort"] = (_ports + Silos).ToString(),
-        // A call in flight to a silo that dies waits this long for its answer before the client may retry.
-        ["Cluster__ResponseTimeout"] = "00:00:05",
-        ["Cluster__ProbeTimeout"] = "00:00:02",
-        ["Cluster__NumMissedProbesLimit"] = "2",
-        ["Sessions__RefreshTokenPepper"] = Convert.ToBase64String(new byte[32]),
-        ["Api__KeyEncryptionKey"] = ApiFixture.KeyEncryptionKey,
-        ["Api__RefreshesPerMinutePerAddress"] = "1000000",
-        ["Api__LoginsPerMinutePerAddress"] = "1000000",
-        ["Api__RegistrationsPerMinutePerAddress"] = "1000000",
-    };
-
-    private ServiceProcess StartSilo(int instance)
-    {
-        var silo = ServiceProcess.Start("Silo", new Dictionary<string, string>(Environment()) { ["Cluster__Instance"] = instance.ToString() });
-        _processes.Add(silo);
-        return silo;
-    }
-
-    private void StartApi(int j) =>
-        _processes.Add(ServiceProcess.Start("Api", new Dictionary<string, string>(Environment()) { ["ASPNETCORE_URLS"] = ApiUrl(j) }));
-
-    private async Task WaitAsync(Func<Task<bool>> ready, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (!await ready())
-        {
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"not {what} within 90 s:\n" + string.Join("\n---\n", _processes.Select(p => p.Output[^Math.Min(p.Output.Length, 3000)..])));
-            await Task.Delay(250);
         }
     }
 }

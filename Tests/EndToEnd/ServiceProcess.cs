@@ -16,7 +16,10 @@ public sealed class ServiceProcess : IDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _disposed || _process.HasExited;
+
+    /// <summary>Stopped by the test rather than by itself.</summary>
+    public bool Killed => _disposed;
 
     /// <summary>Starts <c>project/bin/&lt;configuration&gt;/net10.0/project.dll</c>, built with the tests.</summary>
     public static ServiceProcess Start(string project, IReadOnlyDictionary<string, string> environment)
