@@ -12,8 +12,6 @@ public sealed class Recorder
 
     public Recorder() => _local = new(() => { var list = new List<double>(1 << 16); _latencies.Add(list); return list; });
 
-    public long Successes { get; private set; }
-
     public void Record(long startTimestamp, int status)
     {
         _local.Value!.Add(Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds);

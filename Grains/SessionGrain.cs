@@ -97,8 +97,7 @@ public sealed partial class SessionGrain(
 
     public async Task<bool> LogoutAsync(string refreshToken)
     {
-        if (!await ResyncAsync())
-            throw new SessionStorageException($"Session {SessionId} could not be read back from storage.");
+        await ResyncOrThrowAsync();
         if (!Verifies(refreshToken, out _))
             return false;
         var now = time.GetUtcNow();
@@ -109,8 +108,7 @@ public sealed partial class SessionGrain(
 
     public async Task RevokeAsync(RevocationReason reason)
     {
-        if (!await ResyncAsync())
-            throw new SessionStorageException($"Session {SessionId} could not be read back from storage.");
+        await ResyncOrThrowAsync();
         var now = time.GetUtcNow();
         if (state.RecordExists && Session.IsActiveAt(now) && !await RevokeAsync(now, reason))
             throw new SessionStorageException($"Revocation of session {SessionId} could not be stored.");
@@ -122,8 +120,7 @@ public sealed partial class SessionGrain(
 
     public async Task<SessionInfo?> GetInfoAsync()
     {
-        if (!await ResyncAsync())
-            throw new SessionStorageException($"Session {SessionId} could not be read back from storage.");
+        await ResyncOrThrowAsync();
         var session = Session;
         return state.RecordExists && session.IsActiveAt(time.GetUtcNow())
             ? new SessionInfo(SessionId, session.CreatedAt, session.LastRefreshedAt, session.ExpiresAt, session.UserAgent, session.IpAddress)
@@ -171,6 +168,12 @@ public sealed partial class SessionGrain(
             _resyncBeforeNextCall = true;
             return false;
         }
+    }
+
+    private async Task ResyncOrThrowAsync()
+    {
+        if (!await ResyncAsync())
+            throw new SessionStorageException($"Session {SessionId} could not be read back from storage.");
     }
 
     /// <summary>Re-reads storage after a failed write, and stores a pending revocation on top of what it finds.</summary>
