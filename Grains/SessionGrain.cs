@@ -65,6 +65,15 @@ public sealed partial class SessionGrain(
         if (!Verifies(refreshToken, out var token))
             return Invalid;
 
+        // A verified token ahead of us was issued by a newer activation of this session: during a membership
+        // change Orleans may briefly run two, and storage is the tiebreaker. Re-read before judging.
+        if (token.Counter > Session.Counter)
+        {
+            _resyncBeforeNextCall = true;
+            if (!await ResyncAsync())
+                return Unavailable;
+        }
+
         var now = time.GetUtcNow();
         if (Session.RevokedAt is not null)
             return new RefreshResult(RefreshStatus.Revoked);

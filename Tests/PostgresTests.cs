@@ -36,13 +36,34 @@ public sealed class PostgresClusterFixture : ClusterFixture
     /// <summary>The stored payload of a session, or null when its row is gone.</summary>
     public async Task<byte[]?> SessionRowAsync(Guid sessionId)
     {
+        await using var command = SessionRowCommand("SELECT payloadbinary FROM grainstate", sessionId);
+        return (byte[]?)await command.ExecuteScalarAsync();
+    }
+
+    /// <summary>Overwrites a session's row behind the grain's back, as another activation of it would.</summary>
+    public async Task SetSessionRowAsync(Guid sessionId, byte[] payload, int version)
+    {
+        await using var command = SessionRowCommand("UPDATE grainstate SET payloadbinary = $4, version = $5", sessionId);
+        command.Parameters.Add(new() { Value = payload });
+        command.Parameters.Add(new() { Value = version });
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
+
+    public async Task<int> SessionRowVersionAsync(Guid sessionId)
+    {
+        await using var command = SessionRowCommand("SELECT version FROM grainstate", sessionId);
+        return (int)(await command.ExecuteScalarAsync())!;
+    }
+
+    private Npgsql.NpgsqlCommand SessionRowCommand(string sql, Guid sessionId)
+    {
         var bytes = sessionId.ToByteArray();
-        await using var command = Database.DataSource.CreateCommand(
-            "SELECT payloadbinary FROM grainstate WHERE serviceid = $1 AND graintypestring = 'session' AND grainidn0 = $2 AND grainidn1 = $3");
+        var command = Database.DataSource.CreateCommand(
+            sql + " WHERE serviceid = $1 AND graintypestring = 'session' AND grainidn0 = $2 AND grainidn1 = $3");
         command.Parameters.Add(new() { Value = ServiceId });
         command.Parameters.Add(new() { Value = BitConverter.ToInt64(bytes, 0) });
         command.Parameters.Add(new() { Value = BitConverter.ToInt64(bytes, 8) });
-        return (byte[]?)await command.ExecuteScalarAsync();
+        return command;
     }
 }
 
@@ -88,6 +109,28 @@ public sealed class PostgresTests(PostgresClusterFixture fixture)
         // The revocation is durable too: after another restart the newest token is dead.
         await fixture.RestartClusterAsync();
         Assert.Equal(RefreshStatus.Revoked, (await Grains.RefreshAsync(fourth)).Status);
+    }
+
+    [Fact]
+    public async Task An_activation_behind_storage_reads_it_again_instead_of_calling_a_newer_token_reuse()
+    {
+        // During a membership change a stale activation of a session can live beside the one that moved on.
+        var login = await Grains.NewSessionAsync();
+        var first = await Grains.RotateAsync(login.RefreshToken);
+        var behind = (await fixture.SessionRowAsync(login.SessionId))!;
+        var second = await Grains.RotateAsync(first);
+        var ahead = (await fixture.SessionRowAsync(login.SessionId))!;
+        var version = await fixture.SessionRowVersionAsync(login.SessionId);
+        await fixture.SetSessionRowAsync(login.SessionId, behind, version);
+        await fixture.RestartClusterAsync();
+        Assert.True(await Grains.GetGrain<ISessionGrain>(login.SessionId).IsActiveAsync()); // activated one rotation behind
+        await fixture.SetSessionRowAsync(login.SessionId, ahead, version + 1);
+
+        var third = await Grains.RotateAsync(second);
+
+        await Grains.RotateAsync(third);
+        Assert.DoesNotContain(fixture.Logs.Named("refresh_token_reuse"),
+            e => e.Values.Any(v => v is { Key: "SessionId", Value: Guid id } && id == login.SessionId));
     }
 
     [Fact]
