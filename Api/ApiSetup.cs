@@ -43,6 +43,7 @@ public static class ApiSetup
             else
                 client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
             client.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
+            client.AddOutgoingGrainCallFilter<RefusedCallRetry>();
             // With no silo reachable the Api still starts, says so on /health/ready, answers 503, and keeps trying.
             client.UseConnectionRetryFilter(async (_, cancellationToken) =>
             {

@@ -8,9 +8,12 @@ public interface ISessionGrain : IGrainWithGuidKey
     [Alias("Start")]
     Task<SessionGrant> StartAsync(SessionStart start);
 
-    /// <summary>Presents a refresh token: rotation, grace replay or reuse detection (API.md rules 1-5).</summary>
+    /// <summary>
+    /// Presents a refresh token: rotation, grace replay or reuse detection (API.md rules 1-5). Past
+    /// <paramref name="deadline"/> the caller has given up (and answered 503), so the request is dropped unjudged.
+    /// </summary>
     [Alias("Refresh")]
-    Task<RefreshResult> RefreshAsync(string refreshToken, ClientInfo client);
+    Task<RefreshResult> RefreshAsync(string refreshToken, ClientInfo client, DateTimeOffset deadline);
 
     /// <summary>Revokes the session if the token belongs to its family; false (and nothing revoked) otherwise.</summary>
     [Alias("Logout")]

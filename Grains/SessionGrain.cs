@@ -57,8 +57,15 @@ public sealed partial class SessionGrain(
         return Grant();
     }
 
-    public async Task<RefreshResult> RefreshAsync(string refreshToken, ClientInfo client)
+    public async Task<RefreshResult> RefreshAsync(string refreshToken, ClientInfo client, DateTimeOffset deadline)
     {
+        // A request delivered after its caller gave up (held in a hung silo's socket buffers, say) may carry a
+        // token that was rotated away meanwhile by the client's retry: judging it would call that reuse.
+        if (time.GetUtcNow() > deadline)
+        {
+            LogLate(logger, SessionId, deadline);
+            return Unavailable;
+        }
         if (!await ResyncAsync())
             return Unavailable;
         // Rule 5: a token that does not verify cannot be attributed to the family and revokes nothing.
@@ -219,6 +226,9 @@ public sealed partial class SessionGrain(
     [LoggerMessage(EventId = 1002, EventName = "session_revoked", Level = LogLevel.Information,
         Message = "Security event session_revoked: session {SessionId} of user {UserId}, reason {Reason}")]
     private static partial void LogRevoked(ILogger logger, Guid sessionId, Guid userId, RevocationReason reason);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "A refresh of session {SessionId} arrived after its deadline {Deadline} and was dropped")]
+    private static partial void LogLate(ILogger logger, Guid sessionId, DateTimeOffset deadline);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Error, Message = "Storing session {SessionId} failed")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception, Guid sessionId);

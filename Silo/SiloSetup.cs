@@ -39,7 +39,11 @@ public static class SiloSetup
             });
             silo.Configure<ClusterMembershipOptions>(o =>
             {
-                o.ProbeTimeout = cluster.ProbeTimeout;
+                // Orleans adapts a peer's probe timeout between half and four times ProbeTimeout, and holds back
+                // suspicion while its connection saw traffic within MaxProbeTimeout x NumMissedProbesLimit: a hung
+                // silo was declared dead only after about 17 s. Pinned, detection takes about ProbeTimeout x
+                // NumMissedProbesLimit, and a busy peer is never held to less than ProbeTimeout.
+                o.ProbeTimeout = o.MinProbeTimeout = o.MaxProbeTimeout = cluster.ProbeTimeout;
                 o.NumMissedProbesLimit = cluster.NumMissedProbesLimit;
             });
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);

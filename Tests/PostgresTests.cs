@@ -165,7 +165,7 @@ public sealed class PostgresTests(PostgresClusterFixture fixture)
         Assert.Null(await fixture.SessionRowAsync(idle.SessionId));
         Assert.Null(await fixture.SessionRowAsync(revoked.SessionId));
         Assert.NotNull(await fixture.SessionRowAsync(live.SessionId));
-        Assert.False((await Grains.Session(idle).RefreshAsync(idle.RefreshToken, TestSteps.Client)).Succeeded);
+        Assert.False((await Grains.Session(idle).RefreshAsync(idle.RefreshToken, TestSteps.Client, TestSteps.NoDeadline)).Succeeded);
         // Users are never purged.
         Assert.Equal(1, await fixture.Database.ScalarAsync<long>(
             "SELECT count(*) FROM grainstate WHERE serviceid = $1 AND graintypestring = 'user' AND grainidn0 = $2",

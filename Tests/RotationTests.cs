@@ -86,6 +86,22 @@ public sealed class RotationTests(MemoryClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_request_delivered_after_its_deadline_is_dropped_unjudged_and_revokes_nothing()
+    {
+        // Sent while its token was current, held up (a hung silo's buffers) past the caller's 503, delivered
+        // after the client's retry rotated that token away and the grace window ran out.
+        var login = await _grains.NewSessionAsync();
+        var sentBy = fixture.Clock.GetUtcNow() + TimeSpan.FromSeconds(5);
+        var current = await _grains.RotateAsync(login.RefreshToken);
+        fixture.Clock.Advance(ClusterFixture.GraceWindow + TimeSpan.FromSeconds(1));
+
+        var late = await _grains.Session(login).RefreshAsync(login.RefreshToken, TestSteps.Client, sentBy);
+
+        Assert.Equal(RefreshStatus.Unavailable, late.Status);
+        Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(current)).Status);
+    }
+
+    [Fact]
     public async Task Reuse_is_logged_as_a_security_event_with_the_session_and_user()
     {
         var login = await _grains.NewSessionAsync();
@@ -129,15 +145,15 @@ public sealed class RotationTests(MemoryClusterFixture fixture)
             Forge(token.SessionId, 0, new byte[32]),          // a MAC of zeros
         ];
         foreach (var forged in forgeries)
-            Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(forged, TestSteps.Client)).Status);
+            Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(forged, TestSteps.Client, TestSteps.NoDeadline)).Status);
         // The same MAC under another session id routes to a session that does not exist.
         Assert.Equal(RefreshStatus.Invalid, (await _grains.RefreshAsync(Forge(Guid.NewGuid(), 0, token.Mac.ToArray()))).Status);
         // A token for another session, sent to this one, does not verify here either.
         var other = await _grains.NewSessionAsync();
-        Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(other.RefreshToken, TestSteps.Client)).Status);
+        Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(other.RefreshToken, TestSteps.Client, TestSteps.NoDeadline)).Status);
         // Malformed text never gets as far as a MAC check.
         foreach (var junk in new[] { "", "x", new string('A', RefreshToken.TextLength), login.RefreshToken[..^1] + "*" })
-            Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(junk, TestSteps.Client)).Status);
+            Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(junk, TestSteps.Client, TestSteps.NoDeadline)).Status);
         Assert.False(await _grains.Session(login).LogoutAsync(forgeries[0]));
 
         // Nothing was revoked or rotated: the genuine token is still the current one.

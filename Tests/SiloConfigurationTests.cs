@@ -59,13 +59,13 @@ public sealed class SiloConfigurationTests
     [Fact]
     public void Failover_settings_reach_orleans()
     {
-        var settings = With("Cluster:ProbeTimeout", "00:00:02");
-        settings["Cluster:NumMissedProbesLimit"] = "2";
+        var settings = With("Cluster:ProbeTimeout", "00:00:03");
+        settings["Cluster:NumMissedProbesLimit"] = "4";
         settings["Cluster:ResponseTimeout"] = "00:00:10";
         using var host = Build("Production", settings);
 
         var membership = host.Services.GetRequiredService<IOptions<Orleans.Configuration.ClusterMembershipOptions>>().Value;
-        Assert.Equal((TimeSpan.FromSeconds(2), 2), (membership.ProbeTimeout, membership.NumMissedProbesLimit));
+        Assert.Equal((TimeSpan.FromSeconds(3), 4), (membership.ProbeTimeout, membership.NumMissedProbesLimit));
         Assert.Equal(TimeSpan.FromSeconds(10), host.Services.GetRequiredService<IOptions<Orleans.Configuration.SiloMessagingOptions>>().Value.ResponseTimeout);
     }
 

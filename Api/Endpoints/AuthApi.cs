@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Sessions.Api.Http;
 using Sessions.Api.Tokens;
 
@@ -79,14 +80,17 @@ public static partial class AuthApi
     }
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(
-        HttpContext http, IGrainFactory grains, AccessTokens tokens, RefreshTokenTransport transport)
+        HttpContext http, IGrainFactory grains, AccessTokens tokens, RefreshTokenTransport transport,
+        IOptions<ClientMessagingOptions> messaging, [FromKeyedServices(SessionClock.Key)] TimeProvider time)
     {
         var (token, fromCookie, problem) = await PresentedAsync(http, transport);
         if (problem is not null)
             return problem;
 
+        // We answer 503 once the grain call times out; the grain must not act on the request after that.
+        var deadline = time.GetUtcNow() + messaging.Value.ResponseTimeout;
         var result = RefreshToken.TryParse(token, out var parsed)
-            ? await grains.GetGrain<ISessionGrain>(parsed.SessionId).RefreshAsync(token, Client(http))
+            ? await grains.GetGrain<ISessionGrain>(parsed.SessionId).RefreshAsync(token, Client(http), deadline)
             : new RefreshResult(RefreshStatus.Invalid);
         switch (result.Status)
         {

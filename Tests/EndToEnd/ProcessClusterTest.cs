@@ -1,6 +1,7 @@
 using System.Net;
 using Sessions.Tests.Api;
 using Sessions.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Sessions.Tests.EndToEnd;
 
@@ -16,9 +17,11 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
     protected string ClusterId { get; } = "proc-" + Guid.NewGuid().ToString("N")[..8];
     protected PostgresDatabase Database { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Database = await PostgresDatabase.CreateAsync();
+    public async Task InitializeAsync() => Database = await CreateDatabaseAsync();
 
-    public async Task DisposeAsync()
+    protected virtual Task<PostgresDatabase> CreateDatabaseAsync() => PostgresDatabase.CreateAsync();
+
+    public virtual async Task DisposeAsync()
     {
         foreach (var process in _processes)
             process.Dispose();
@@ -31,6 +34,9 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         ["DOTNET_ENVIRONMENT"] = "Production",
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
         ["ConnectionStrings__Sessions"] = Database.ConnectionString,
+        ["Logging__Console__FormatterName"] = "simple",
+        ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+        ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
         ["Cluster__Clustering"] = "AdoNet",
         ["Cluster__ClusterId"] = ClusterId,
         ["Cluster__ServiceId"] = ClusterId,
@@ -38,6 +44,10 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         ["Cluster__GatewayPort"] = (Ports + silos).ToString(),
         ["Sessions__RefreshTokenPepper"] = Convert.ToBase64String(new byte[32]),
         ["Api__KeyEncryptionKey"] = ApiFixture.KeyEncryptionKey,
+        // Every test client comes from 127.0.0.1.
+        ["Api__RefreshesPerMinutePerAddress"] = "1000000",
+        ["Api__LoginsPerMinutePerAddress"] = "1000000",
+        ["Api__RegistrationsPerMinutePerAddress"] = "1000000",
     };
 
     protected string ApiUrl(int node) => $"http://127.0.0.1:{Ports + 2 * silos + node}";
@@ -53,6 +63,39 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         var process = ServiceProcess.Start(project, environment);
         _processes.Add(process);
         return process;
+    }
+
+    /// <summary>Starts every silo, waits until all are active, then every Api node, and waits until each is ready.</summary>
+    protected async Task<(List<ServiceProcess> Silos, List<HttpClient> Apis)> StartClusterAsync()
+    {
+        var siloProcesses = Enumerable.Range(0, silos).Select(StartSilo).ToList();
+        await WaitAsync(async () => await ActiveSilosAsync() == silos, "silos joined");
+        var apiClients = Enumerable.Range(0, apis)
+            .Select(j => new HttpClient { BaseAddress = new Uri(ApiUrl(j)), Timeout = TimeSpan.FromSeconds(30) }).ToList();
+        for (var j = 0; j < apis; j++)
+            StartApi(j);
+        foreach (var api in apiClients)
+            await WaitAsync(async () => await TryGetAsync(api, "/health/ready") == HttpStatusCode.OK, "Api ready");
+        return (siloProcesses, apiClients);
+    }
+
+    /// <summary>
+    /// What every fault test demands of its clients. A rotation can be stored by a silo that dies before it answers;
+    /// its client then retries the previous token, which only replays inside the 10 s reuse grace window. So every
+    /// client must be served again within 10 s, or a legitimate session is revoked for reuse.
+    /// </summary>
+    protected void AssertSurvived(RefreshFigures figures, DateTime faultOver, ITestOutputHelper output)
+    {
+        // In a fault test every reuse event a silo logged is a false revocation.
+        var reuse = _processes.SelectMany(p => p.Lines("Security event refresh_token_reuse")).ToList();
+        output.WriteLine($"{figures}, false reuse revocations {reuse.Count}");
+        reuse.ForEach(output.WriteLine);
+        Assert.Equal(0, figures.LostSessions); // every client's latest acknowledged token still refreshes
+        Assert.Empty(reuse);
+        Assert.Equal(0, figures.ServerErrors);
+        Assert.Equal(0, figures.NoAnswer);
+        Assert.True(figures.LastSuccess > faultOver, "a client made no progress after the fault");
+        Assert.True(figures.LongestGap < TimeSpan.FromSeconds(10), $"a client went {figures.LongestGap.TotalSeconds:F1} s without a refresh");
     }
 
     protected async Task<long> ActiveSilosAsync() =>
@@ -76,7 +119,7 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (!await ready())
         {
-            if (DateTime.UtcNow > deadline || _processes.Any(p => p.HasExited && !p.Killed))
+            if (DateTime.UtcNow > deadline || _processes.Any(p => p.HasExited && !p.StoppedByTest))
                 Assert.Fail($"not {what} within 90 s, or a process exited:\n" +
                     string.Join("\n---\n", _processes.Select(p => p.Output[^Math.Min(p.Output.Length, 3000)..])));
             await Task.Delay(250);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.EndToEnd;
 
@@ -18,16 +19,15 @@ public sealed class ServiceProcess : IDisposable
 
     public bool HasExited => _disposed || _process.HasExited;
 
-    /// <summary>Stopped by the test rather than by itself.</summary>
-    public bool Killed => _disposed;
+    /// <summary>Stopped by the test, or expected by it to stop by itself.</summary>
+    public bool StoppedByTest => _disposed || _exitExpected;
 
     /// <summary>Starts <c>project/bin/&lt;configuration&gt;/net10.0/project.dll</c>, built with the tests.</summary>
     public static ServiceProcess Start(string project, IReadOnlyDictionary<string, string> environment)
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory); // Tests/bin/<configuration>/net10.0/
         var configuration = testOutput.Parent!.Name;
-        var repository = testOutput.Parent.Parent!.Parent!.Parent!.FullName;
-        var folder = Path.Combine(repository, project, "bin", configuration, testOutput.Name);
+        var folder = Path.Combine(Repository.Root, project, "bin", configuration, testOutput.Name);
         var dll = Path.Combine(folder, project + ".dll");
         if (!File.Exists(dll))
             throw new FileNotFoundException($"{dll} is missing: build the solution first.");
@@ -58,7 +58,37 @@ public sealed class ServiceProcess : IDisposable
             _output.AppendLine(line);
     }
 
-    private bool _disposed;
+    private bool _disposed, _exitExpected;
+
+    /// <summary>SIGSTOP: the process hangs with its sockets open, as a stalled machine would.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>SIGCONT; a silo declared dead meanwhile stops itself, which the test expects.</summary>
+    public void Resume()
+    {
+        _exitExpected = true;
+        Signal("CONT");
+    }
+
+    /// <summary>SIGTERM, as a service manager stops a service, then waits for the process to exit.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        _exitExpected = true;
+        Signal("TERM");
+        using var wait = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(wait.Token);
+    }
+
+    /// <summary>The lines of output that contain <paramref name="text"/>.</summary>
+    public IEnumerable<string> Lines(string text) => Output.Split('\n').Where(line => line.Contains(text, StringComparison.Ordinal));
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString()]);
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+            throw new InvalidOperationException($"kill -{signal} {_process.Id} failed with exit code {kill.ExitCode}.");
+    }
 
     /// <summary>Kills the process (SIGKILL, the whole tree); safe to call twice.</summary>
     public void Dispose()

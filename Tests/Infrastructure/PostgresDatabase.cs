@@ -14,10 +14,13 @@ public sealed class PostgresDatabase : IAsyncDisposable
             ? configured
             : "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres";
 
-    public static string SchemaSql => File.ReadAllText(Path.Combine(RepositoryRoot(), "sql", "schema.sql"));
+    public static string SchemaSql => File.ReadAllText(Path.Combine(Repository.Root, "sql", "schema.sql"));
 
-    private PostgresDatabase(string name, string connectionString)
+    private readonly string _server;
+
+    private PostgresDatabase(string server, string name, string connectionString)
     {
+        _server = server;
         Name = name;
         ConnectionString = connectionString;
         DataSource = NpgsqlDataSource.Create(connectionString);
@@ -27,22 +30,24 @@ public sealed class PostgresDatabase : IAsyncDisposable
     public string ConnectionString { get; }
     public NpgsqlDataSource DataSource { get; }
 
-    public static async Task<PostgresDatabase> CreateAsync()
+    /// <summary>Creates the database on <paramref name="server"/>, by default the shared <see cref="ServerConnectionString"/>.</summary>
+    public static async Task<PostgresDatabase> CreateAsync(string? server = null)
     {
+        server ??= ServerConnectionString;
         var name = "sessions_test_" + Guid.NewGuid().ToString("N")[..12];
         try
         {
-            await using var server = NpgsqlDataSource.Create(ServerConnectionString);
-            await server.CreateCommand($"CREATE DATABASE {name}").ExecuteNonQueryAsync();
+            await using var dataSource = NpgsqlDataSource.Create(server);
+            await dataSource.CreateCommand($"CREATE DATABASE {name}").ExecuteNonQueryAsync();
         }
         catch (NpgsqlException e)
         {
             throw new InvalidOperationException(
-                $"PostgreSQL is not reachable at \"{ServerConnectionString}\". Run the tests with scripts/test.sh, " +
+                $"PostgreSQL is not reachable at \"{server}\". Run the tests with scripts/test.sh, " +
                 "which starts the project's private instance, or set SESSIONS_TEST_POSTGRES.", e);
         }
-        var builder = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name, MaxPoolSize = 20 };
-        var database = new PostgresDatabase(name, builder.ConnectionString);
+        var builder = new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 20 };
+        var database = new PostgresDatabase(server, name, builder.ConnectionString);
         await database.ApplySchemaAsync();
         await database.ApplySchemaAsync();
         return database;
@@ -68,15 +73,7 @@ public sealed class PostgresDatabase : IAsyncDisposable
     {
         await DataSource.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
-        await using var server = NpgsqlDataSource.Create(ServerConnectionString);
+        await using var server = NpgsqlDataSource.Create(_server);
         await server.CreateCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)").ExecuteNonQueryAsync();
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "sql", "schema.sql")))
-                return dir.FullName;
-        throw new InvalidOperationException("sql/schema.sql not found above " + AppContext.BaseDirectory);
     }
 }

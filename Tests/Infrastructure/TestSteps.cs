@@ -4,6 +4,8 @@ public static class TestSteps
 {
     public const string Password = "correct horse battery";
     public static readonly ClientInfo Client = new("xunit", "127.0.0.1");
+    /// <summary>For grain calls made straight from a test, which waits as long as it takes.</summary>
+    public static readonly DateTimeOffset NoDeadline = DateTimeOffset.MaxValue;
 
     /// <summary>Registers a fresh user with <see cref="Password"/>; returns its email index entry, where logins go.</summary>
     public static async Task<IEmailIndexGrain> NewAccountAsync(this IGrainFactory grains, string? email = null)
@@ -29,7 +31,7 @@ public static class TestSteps
     {
         // As the Api routes it: the session id comes out of the token itself.
         Assert.True(RefreshToken.TryParse(refreshToken, out var token));
-        return grains.GetGrain<ISessionGrain>(token.SessionId).RefreshAsync(refreshToken, Client);
+        return grains.GetGrain<ISessionGrain>(token.SessionId).RefreshAsync(refreshToken, Client, NoDeadline);
     }
 
     public static async Task<string> RotateAsync(this IGrainFactory grains, string refreshToken)
