@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Logging;
 
 namespace Sessions.Grains;
@@ -10,7 +9,7 @@ namespace Sessions.Grains;
 [GrainType("email")]
 public sealed class EmailIndexGrain(
     [PersistentState(stateName: "email", storageName: StorageNames.Grains)] IPersistentState<EmailIndexState> state,
-    IPasswordHasher<UserState> hasher,
+    PasswordHashing passwords,
     ILogger<EmailIndexGrain> logger) : Grain, IEmailIndexGrain
 {
     // Unknown emails are checked against this so they cost the same time as a wrong password.
@@ -31,14 +30,14 @@ public sealed class EmailIndexGrain(
         return new RegistrationResult(Registered: true, userId);
     }
 
-    public Task<LoginResult> LoginAsync(string password, ClientInfo client)
+    public async Task<LoginResult> LoginAsync(string password, ClientInfo client)
     {
         if (state.RecordExists)
-            return GrainFactory.GetGrain<IUserGrain>(state.State.UserId).LoginAsync(password, client);
+            return await GrainFactory.GetGrain<IUserGrain>(state.State.UserId).LoginAsync(password, client);
 
         var dummy = new UserState();
-        s_dummyHash ??= hasher.HashPassword(dummy, Guid.NewGuid().ToString());
-        hasher.VerifyHashedPassword(dummy, s_dummyHash, password);
-        return Task.FromResult(new LoginResult(LoginStatus.InvalidCredentials));
+        s_dummyHash ??= await passwords.HashAsync(dummy, Guid.NewGuid().ToString());
+        await passwords.VerifyAsync(dummy, s_dummyHash, password);
+        return new LoginResult(LoginStatus.InvalidCredentials);
     }
 }

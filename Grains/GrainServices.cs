@@ -17,6 +17,7 @@ public static class GrainServices
         services.AddSingleton<RefreshTokenMac>();
         services.Configure<PasswordHasherOptions>(configuration.GetSection("PasswordHashing"));
         services.AddSingleton<IPasswordHasher<UserState>, PasswordHasher<UserState>>();
+        services.AddSingleton<PasswordHashing>();
         return services;
     }
 }

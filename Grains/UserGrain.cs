@@ -9,7 +9,7 @@ namespace Sessions.Grains;
 [GrainType("user")]
 public sealed partial class UserGrain(
     [PersistentState(stateName: "user", storageName: StorageNames.Grains)] IPersistentState<UserState> state,
-    IPasswordHasher<UserState> hasher,
+    PasswordHashing passwords,
     IOptions<SessionOptions> options,
     [FromKeyedServices(SessionClock.Key)] TimeProvider time,
     ILogger<UserGrain> logger) : Grain, IUserGrain
@@ -27,7 +27,7 @@ public sealed partial class UserGrain(
         if (state.RecordExists)
             return false;
         var user = new UserState { Email = email, Roles = DefaultRoles, CreatedAt = time.GetUtcNow() };
-        await state.WriteOrRollBackAsync(user with { PasswordHash = hasher.HashPassword(user, password) }, logger);
+        await state.WriteOrRollBackAsync(user with { PasswordHash = await passwords.HashAsync(user, password) }, logger);
         return true;
     }
 
@@ -46,7 +46,7 @@ public sealed partial class UserGrain(
             return new LoginResult(LoginStatus.TooManyAttempts, RetryAfter: retryAfter);
         }
 
-        var verdict = hasher.VerifyHashedPassword(User, User.PasswordHash, password);
+        var verdict = await passwords.VerifyAsync(User, User.PasswordHash, password);
         if (verdict == PasswordVerificationResult.Failed)
         {
             await state.WriteOrRollBackAsync(User with { FailedLogins = failures.Add(now) }, logger);
@@ -61,7 +61,7 @@ public sealed partial class UserGrain(
         {
             FailedLogins = [],
             Sessions = LiveEntries(now).Add(sessionId, now + _options.SessionAbsoluteLifetime),
-            PasswordHash = verdict == PasswordVerificationResult.SuccessRehashNeeded ? hasher.HashPassword(User, password) : User.PasswordHash,
+            PasswordHash = verdict == PasswordVerificationResult.SuccessRehashNeeded ? await passwords.HashAsync(User, password) : User.PasswordHash,
         };
         await state.WriteOrRollBackAsync(next, logger);
 
