@@ -1,12 +1,15 @@
 namespace Sessions.Bench;
 
-/// <summary>CPU seconds (user + system) of named processes, read from /proc; PostgreSQL counts the postmaster and all its children.</summary>
-public sealed class CpuMeter(IReadOnlyDictionary<string, int> processes)
+/// <summary>
+/// CPU seconds (user + system) of named groups of processes (a name may stand for several nodes), read from /proc;
+/// PostgreSQL counts the postmaster and all its children.
+/// </summary>
+public sealed class CpuMeter(IReadOnlyDictionary<string, int[]> processes)
 {
     private const double TicksPerSecond = 100; // USER_HZ on Linux
 
     public IReadOnlyDictionary<string, double> Read() =>
-        processes.ToDictionary(p => p.Key, p => (p.Key == "postgres" ? WithChildren(p.Value) : [p.Value]).Sum(Seconds));
+        processes.ToDictionary(p => p.Key, p => (p.Key == "postgres" ? p.Value.SelectMany(WithChildren) : p.Value).Sum(Seconds));
 
     private static IEnumerable<int> WithChildren(int parent) =>
         Directory.EnumerateDirectories("/proc")

@@ -6,11 +6,13 @@ using Microsoft.AspNetCore.Identity;
 using Sessions.Bench;
 
 // A load generator that speaks only API.md. One scenario per run; prints one markdown table row.
-//   Bench <refresh|mixed|login|cold-setup|cold|idle-memory|hash> [--url U] [--users N] [--seconds S]
-//         [--sessions N] [--tokens FILE] [--pids api=P,silo=P,postgres=P] [--database CONNECTION]
+//   Bench <refresh|mixed|login|cold-setup|cold|idle-memory|hash> [--url U[,U...]] [--users N] [--seconds S]
+//         [--sessions N] [--tokens FILE] [--pids api=P[+P...],silo=P[+P...],postgres=P] [--database CONNECTION]
 var options = Options.Parse(args);
 var handler = new SocketsHttpHandler { MaxConnectionsPerServer = Math.Max(options.Users, 1) * 2, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
-using var http = new HttpClient(handler) { BaseAddress = new Uri(options.Url), Timeout = TimeSpan.FromSeconds(30) };
+// Several Api nodes (--url A,B): virtual user i talks to node i mod N.
+var apis = options.Urls.Select(url => new HttpClient(handler, disposeHandler: false) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) }).ToArray();
+var http = apis[0];
 var meter = new CpuMeter(options.Pids);
 
 switch (options.Scenario)
@@ -18,10 +20,11 @@ switch (options.Scenario)
     case "refresh":
     case "mixed":
     {
-        var sessions = await Parallel(options.Users, _ => LoginNewUserAsync(http));
+        var sessions = await Parallel(options.Users, vu => LoginNewUserAsync(apis[vu % apis.Length]));
         var result = await MeasureAsync(options, meter, async (vu, recorder, stop) =>
         {
             var session = sessions[vu];
+            var http = apis[vu % apis.Length];
             while (!stop.IsCancellationRequested)
             {
                 var started = Stopwatch.GetTimestamp();
@@ -97,7 +100,7 @@ switch (options.Scenario)
     }
     case "idle-memory":
     {
-        var silo = options.Pids["silo"];
+        var silo = options.Pids["silo"].Single(); // idle-memory measures one silo
         var before = CpuMeter.ResidentBytes(silo);
         var created = await Parallel((options.Sessions + 9) / 10, async _ =>
         {
@@ -129,12 +132,14 @@ static async Task<Result> MeasureAsync(Options options, CpuMeter meter, Func<int
     }
     var recorder = new Recorder();
     var cpuBefore = meter.Read();
+    var ownBefore = Process.GetCurrentProcess().TotalProcessorTime;
     var clock = Stopwatch.StartNew();
     using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds));
     await Task.WhenAll(Enumerable.Range(0, options.Users).Select(vu => Task.Run(() => virtualUser(vu, recorder, stop.Token))));
     var elapsed = clock.Elapsed.TotalSeconds;
     var cpuAfter = meter.Read();
-    return new Result(recorder, elapsed, cpuAfter.ToDictionary(c => c.Key, c => c.Value - cpuBefore[c.Key]));
+    var own = (Process.GetCurrentProcess().TotalProcessorTime - ownBefore).TotalSeconds;
+    return new Result(recorder, elapsed, cpuAfter.ToDictionary(c => c.Key, c => c.Value - cpuBefore[c.Key]), own);
 }
 
 static void Report(Options options, Result result, string note = "")
@@ -146,7 +151,7 @@ static void Report(Options options, Result result, string note = "")
     Console.WriteLine($"| {options.Scenario} | {options.Users} | {ok / result.Seconds:F0} | {Recorder.Percentile(sorted, 50):F2} | {Recorder.Percentile(sorted, 90):F2} | " +
                       $"{Recorder.Percentile(sorted, 99):F2} | {sorted.LastOrDefault():F1} | {(errors.Length == 0 ? "0" : errors)} | " +
                       string.Join(" | ", new[] { "api", "silo", "postgres" }.Select(p => result.Cpu.TryGetValue(p, out var s) ? $"{s:F1}" : "-")) +
-                      $" | {(cpu > 0 ? ok / cpu : 0):F0} | {note} |");
+                      $" | {(cpu > 0 ? ok / cpu : 0):F0} | {string.Join("; ", new[] { note, $"Bench itself {result.BenchCpu:F1} CPU s" }.Where(n => n.Length > 0))} |");
 }
 
 static double HashMilliseconds()
@@ -211,17 +216,18 @@ public partial class Program
 
 public sealed record TokenResponse(string AccessToken, string RefreshToken);
 
-public sealed record Result(Recorder Recorder, double Seconds, Dictionary<string, double> Cpu);
+/// <param name="BenchCpu">The load generator's own CPU seconds: it shares the machine, so it is reported, not counted.</param>
+public sealed record Result(Recorder Recorder, double Seconds, Dictionary<string, double> Cpu, double BenchCpu);
 
-public sealed record Options(string Scenario, string Url, int Users, int Seconds, int WarmupSeconds, int Sessions, string? Tokens,
-    IReadOnlyDictionary<string, int> Pids, string? Database)
+public sealed record Options(string Scenario, string[] Urls, int Users, int Seconds, int WarmupSeconds, int Sessions, string? Tokens,
+    IReadOnlyDictionary<string, int[]> Pids, string? Database)
 {
     public static Options Parse(string[] args)
     {
         string Value(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
         var pids = Value("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries)
-            .Select(p => p.Split('=')).ToDictionary(p => p[0], p => int.Parse(p[1]));
-        return new Options(args.FirstOrDefault() ?? "refresh", Value("--url", "http://127.0.0.1:5080"), int.Parse(Value("--users", "64")),
+            .Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1].Split('+').Select(int.Parse).ToArray());
+        return new Options(args.FirstOrDefault() ?? "refresh", Value("--url", "http://127.0.0.1:5080").Split(','), int.Parse(Value("--users", "64")),
             int.Parse(Value("--seconds", "20")), int.Parse(Value("--warmup", "3")), int.Parse(Value("--sessions", "1000")),
             Value("--tokens", "") is { Length: > 0 } t ? t : null, pids, Value("--database", "") is { Length: > 0 } d ? d : null);
     }

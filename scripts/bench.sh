@@ -3,6 +3,7 @@
 # settings) on their own ports and a fresh database, driven over HTTP by Bench/. Prints a markdown table.
 #   scripts/bench.sh            the whole set (about 6 minutes)
 #   scripts/bench.sh refresh    only the refresh rows
+#   scripts/bench.sh idle-memory only the idle-memory row
 # Environment: BENCH_SESSIONS (idle-memory, default 100000), BENCH_SECONDS (default 20).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -65,18 +66,20 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}
 echo
 echo "| scenario | users | successes/s | p50 ms | p90 ms | p99 ms | max ms | errors | CPU s Api | CPU s silo | CPU s PostgreSQL | successes per CPU-second | note |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-bench refresh --users 64 --seconds "$seconds"
-bench refresh --users 8 --seconds "$seconds"
-[ "$only" = refresh ] && exit 0
-bench mixed --users 64 --seconds "$seconds"
-bench login --users 1 --seconds 10
-bench login --users 4 --seconds 10
+if [ "$only" != idle-memory ]; then
+  bench refresh --users 64 --seconds "$seconds"
+  bench refresh --users 8 --seconds "$seconds"
+  [ "$only" = refresh ] && exit 0
+  bench mixed --users 64 --seconds "$seconds"
+  bench login --users 1 --seconds 10
+  bench login --users 4 --seconds 10
 
-# Cold and idle-memory need many sessions: a cheap password hash for creating them only.
-restart_silo PasswordHashing__IterationCount=1000
-bench cold-setup --sessions 20000 --tokens "$logs/cold-tokens.txt" >/dev/null
-restart_silo # every session grain is now inactive
-bench cold --users 64 --seconds 60 --tokens "$logs/cold-tokens.txt"
+  # Cold and idle-memory need many sessions: a cheap password hash for creating them only.
+  restart_silo PasswordHashing__IterationCount=1000
+  bench cold-setup --sessions 20000 --tokens "$logs/cold-tokens.txt" >/dev/null
+  restart_silo # every session grain is now inactive
+  bench cold --users 64 --seconds 60 --tokens "$logs/cold-tokens.txt"
+fi
 restart_silo PasswordHashing__IterationCount=1000
 echo
 bench idle-memory --sessions "$sessions" --database "$connection"
