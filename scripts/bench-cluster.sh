@@ -24,6 +24,6 @@ for shape in ${BENCH_SHAPES:-1x1 3x2}; do
   pids() { grep "^$1-" "$nodes" | cut -d' ' -f2 | paste -sd+; }
   urls=$(seq 0 $((apis - 1)) | sed 's|^|http://127.0.0.1:508|' | paste -sd,)
   dotnet Bench/bin/Release/net10.0/Bench.dll refresh --users "$users" --seconds "$seconds" --url "$urls" \
-    --pids "api=$(pids api),silo=$(pids silo),postgres=$(scripts/postgres.sh pid)" | sed "s/^| refresh |/| $silos silos, $apis Api |/"
+    --pids "api=$(pids api),silo=$(pids silo),postgres=$(scripts/postgres.sh pid)" | sed "s/^| refresh |/| $silos silo(s), $apis Api |/"
   scripts/cluster.sh down >/dev/null
 done
