@@ -227,9 +227,9 @@ public sealed partial class SessionGrain(
         Message = "Security event session_revoked: session {SessionId} of user {UserId}, reason {Reason}")]
     private static partial void LogRevoked(ILogger logger, Guid sessionId, Guid userId, RevocationReason reason);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "A refresh of session {SessionId} arrived after its deadline {Deadline} and was dropped")]
-    private static partial void LogLate(ILogger logger, Guid sessionId, DateTimeOffset deadline);
-
     [LoggerMessage(EventId = 1003, Level = LogLevel.Error, Message = "Storing session {SessionId} failed")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception, Guid sessionId);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "A refresh of session {SessionId} arrived after its deadline {Deadline} and was dropped")]
+    private static partial void LogLate(ILogger logger, Guid sessionId, DateTimeOffset deadline);
 }
