@@ -56,14 +56,21 @@ public sealed class EndToEndTests() : ProcessClusterTest(silos: 1, apis: 1)
 
         var silo = await StartSiloAsync();
         await WaitAsync(async () => await TryGetAsync(http, "/health/ready") == HttpStatusCode.OK, "ready once a silo joined");
-        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/auth/register", new { email = Http.NewEmail(), password = TestSteps.Password })).StatusCode);
+        var email = Http.NewEmail();
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/auth/register", new { email, password = TestSteps.Password })).StatusCode);
+        var login = await (await http.PostAsJsonAsync("/auth/login", new { email, password = TestSteps.Password, refreshTokenIn = "body" })).JsonAsync();
+        HttpRequestMessage Me() => new(HttpMethod.Get, "/me") { Headers = { Authorization = new("Bearer", login.GetProperty("accessToken").GetString()) } };
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(Me())).StatusCode);
 
-        // A silo that dies: answers are 503 at once, not a hang.
+        // A silo that dies: answers are 503 at once, not a hang; a valid access token is not called invalid (401).
         silo.Dispose();
         await WaitAsync(async () => await TryGetAsync(http, "/health/ready") == HttpStatusCode.ServiceUnavailable, "not ready after the silo died");
         clock.Restart();
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.PostAsJsonAsync("/auth/register", new { email = Http.NewEmail(), password = TestSteps.Password })).StatusCode);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"503 took {clock.Elapsed}");
+        await (await http.SendAsync(Me())).AssertProblemAsync(503, "unavailable");
+        await (await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = login.GetProperty("refreshToken").GetString() }))
+            .AssertProblemAsync(503, "unavailable");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"503s took {clock.Elapsed}");
     }
 
     private async Task<ServiceProcess> StartSiloAsync()
