@@ -57,7 +57,7 @@ public sealed class ApiOptionsValidator(IHostEnvironment environment) : IValidat
         Require(o.AllowedOrigins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.GetLeftPart(UriPartial.Authority) == origin.TrimEnd('/')),
             "AllowedOrigins must hold origins such as \"https://app.example.com\" (scheme, host, optional port; no path).");
         Require(!o.AllowInsecureHttp || environment.IsDevelopment(), "AllowInsecureHttp is for Development only.");
-        Require(Tokens.KeyEncryption.TryDecode(o.KeyEncryptionKey) is not null,
+        Require(Keys.KeyEncryption.TryDecode(o.KeyEncryptionKey) is not null,
             "KeyEncryptionKey must be 32 random bytes in base64 (generate one with: openssl rand -base64 32).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -1,48 +1,41 @@
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
-using Npgsql;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using Orleans.Serialization;
-using Sessions.Api.Endpoints;
+using Sessions.Api.Auth;
+using Sessions.Api.Cluster;
+using Sessions.Api.Health;
 using Sessions.Api.Http;
+using Sessions.Api.Keys;
 using Sessions.Api.Tokens;
+using Sessions.Hosting;
 
 namespace Sessions.Api;
 
 public static class ApiSetup
 {
-    /// <summary>The PostgreSQL connection string: ConnectionStrings:Sessions (membership in AdoNet mode, and readiness).</summary>
-    public const string ConnectionStringName = "Sessions";
-
     /// <summary>Makes this app an Orleans client of the cluster named in the "Cluster" section.</summary>
     public static WebApplicationBuilder AddSessionsClient(this WebApplicationBuilder builder)
     {
-        var cluster = ClusterSettings.From(builder.Configuration);
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
-        if (string.IsNullOrWhiteSpace(connectionString))
-            throw new InvalidOperationException(
-                $"ConnectionStrings:{ConnectionStringName} must name the PostgreSQL database (environment: ConnectionStrings__{ConnectionStringName}).");
+        var (cluster, connectionString) = builder.AddSessionsDefaults();
 
         var connection = new ClusterConnection();
         builder.Services.AddSingleton(connection);
         builder.UseOrleansClient(client =>
         {
             client.AddClusterConnectionStatusObserver(connection);
-            client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
+            client.Services.AddClusterIdentity(cluster);
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = cluster.GatewayListRefreshPeriod);
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
             if (cluster.Clustering == ClusteringMode.AdoNet)
                 client.UseAdoNetClustering(o =>
                 {
-                    o.Invariant = "Npgsql";
+                    o.Invariant = SessionsDatabase.Invariant;
                     o.ConnectionString = connectionString;
                 });
             else
                 client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
-            client.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
             client.AddOutgoingGrainCallFilter<RefusedCallRetry>();
             // With no silo reachable the Api still starts, says so on /health/ready, answers 503, and keeps trying.
             client.UseConnectionRetryFilter(async (_, cancellationToken) =>
@@ -52,7 +45,6 @@ public static class ApiSetup
             });
         });
         builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { MaxPoolSize = 2 } }.Build());
         return builder;
     }
 
@@ -78,18 +70,8 @@ public static class ApiSetup
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>, AccessTokenValidation>();
         services.AddAuthorization();
 
-        services.AddRateLimiter(limiter =>
-        {
-            limiter.AddPolicy(AuthApi.LoginPolicy, http => PerAddress(http, o => o.LoginsPerMinutePerAddress));
-            limiter.AddPolicy(AuthApi.RegisterPolicy, http => PerAddress(http, o => o.RegistrationsPerMinutePerAddress));
-            limiter.AddPolicy(AuthApi.RefreshPolicy, http => PerAddress(http, o => o.RefreshesPerMinutePerAddress));
-            limiter.OnRejected = (context, _) =>
-            {
-                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
-                return new ValueTask(Problems.RetryLater(context.HttpContext, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
-                    "Too many requests from this address; retry later.", retryAfter).ExecuteAsync(context.HttpContext));
-            };
-        });
+        services.AddRateLimiter();
+        services.AddSingleton<IConfigureOptions<RateLimiterOptions>, RateLimits>();
 
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {
@@ -103,18 +85,8 @@ public static class ApiSetup
         });
         services.AddExceptionHandler<ExceptionMapping>();
 
-        services.AddHealthChecks()
-            .AddCheck<ClusterHealthCheck>("cluster", tags: [Health.Ready])
-            .AddCheck<DatabaseHealthCheck>("database", tags: [Health.Ready])
-            .AddCheck<SigningKeyHealthCheck>("signing-keys", tags: [Health.Ready]);
+        services.AddReadinessChecks();
         services.AddOpenApi();
         return builder;
-    }
-
-    private static RateLimitPartition<string> PerAddress(HttpContext http, Func<ApiOptions, int> permits)
-    {
-        var limit = permits(http.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value);
-        return RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = limit, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
     }
 }

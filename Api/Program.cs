@@ -1,6 +1,10 @@
 using Scalar.AspNetCore;
 using Sessions.Api;
-using Sessions.Api.Endpoints;
+using Sessions.Api.Account;
+using Sessions.Api.Auth;
+using Sessions.Api.Health;
+using Sessions.Api.Keys;
+using Sessions.Api.UserSessions;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddSessionsClient();
@@ -14,8 +18,10 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapAuthApi();
+app.MapUserSessionsApi();
 app.MapAccountApi();
-app.MapHealth();
+app.MapKeysApi();
+app.MapHealthApi();
 app.MapOpenApi();
 if (app.Environment.IsDevelopment())
     app.MapScalarApiReference();

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.AspNetCore.Identity;
 using Sessions.Bench;
 
-// A load generator that speaks only API.md. One scenario per run; prints one markdown table row.
+// A load generator that drives the service through its HTTP API (docs/http-api.md); only idle-memory also
+// reads the database, to size the stored rows. One scenario per run; prints one markdown table row.
 //   Bench <refresh|mixed|login|cold-setup|cold|idle-memory|hash> [--url U[,U...]] [--users N] [--seconds S]
 //         [--sessions N] [--tokens FILE] [--pids api=P[+P...],silo=P[+P...],postgres=P] [--database CONNECTION]
 var options = Options.Parse(args);
@@ -20,7 +20,7 @@ switch (options.Scenario)
     case "refresh":
     case "mixed":
     {
-        var sessions = await Parallel(options.Users, vu => LoginNewUserAsync(apis[vu % apis.Length]));
+        var sessions = await InParallelAsync(options.Users, vu => LoginNewUserAsync(apis[vu % apis.Length]));
         var result = await MeasureAsync(options, meter, async (vu, recorder, stop) =>
         {
             var session = sessions[vu];
@@ -28,16 +28,18 @@ switch (options.Scenario)
             while (!stop.IsCancellationRequested)
             {
                 var started = Stopwatch.GetTimestamp();
-                using var response = await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = session.RefreshToken });
+                // A request in flight at the stop finishes: cancelled, it would be counted as a failure.
+                using var response = await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = session.RefreshToken }, CancellationToken.None);
                 if (response.IsSuccessStatusCode)
-                    sessions[vu] = session = await response.Content.ReadFromJsonAsync<TokenResponse>() ?? session;
+                    sessions[vu] = session = await response.Content.ReadFromJsonAsync<TokenResponse>(CancellationToken.None) ?? session;
                 recorder.Record(started, (int)response.StatusCode);
                 if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
                     return; // the session is lost: a bug, counted by its status
                 if (options.Scenario == "mixed")
                 {
                     started = Stopwatch.GetTimestamp();
-                    using var me = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/me") { Headers = { Authorization = new("Bearer", session.AccessToken) } });
+                    using var me = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/me") { Headers = { Authorization = new("Bearer", session.AccessToken) } },
+                        CancellationToken.None);
                     recorder.Record(started, (int)me.StatusCode);
                 }
             }
@@ -47,13 +49,13 @@ switch (options.Scenario)
     }
     case "login":
     {
-        var users = await Parallel(options.Users, _ => RegisterAsync(http));
+        var users = await InParallelAsync(options.Users, _ => RegisterAsync(http));
         var result = await MeasureAsync(options, meter, async (vu, recorder, stop) =>
         {
             while (!stop.IsCancellationRequested)
             {
                 var started = Stopwatch.GetTimestamp();
-                using var response = await http.PostAsJsonAsync("/auth/login", new { email = users[vu], password = Password, refreshTokenIn = "body" });
+                using var response = await http.PostAsJsonAsync("/auth/login", new { email = users[vu], password = Password, refreshTokenIn = "body" }, CancellationToken.None);
                 recorder.Record(started, (int)response.StatusCode);
             }
         });
@@ -67,7 +69,7 @@ switch (options.Scenario)
     {
         // Many users with a few sessions each, as real traffic has; the tokens go to a file for "cold".
         var perUser = 10;
-        var tokens = await Parallel((options.Sessions + perUser - 1) / perUser, async _ =>
+        var tokens = await InParallelAsync((options.Sessions + perUser - 1) / perUser, async _ =>
         {
             var email = await RegisterAsync(http);
             var list = new List<string>();
@@ -91,7 +93,7 @@ switch (options.Scenario)
                     if (!tokens.TryDequeue(out token))
                         return;
                 var started = Stopwatch.GetTimestamp();
-                using var response = await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = token });
+                using var response = await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = token }, CancellationToken.None);
                 recorder.Record(started, (int)response.StatusCode);
             }
         });
@@ -102,7 +104,7 @@ switch (options.Scenario)
     {
         var silo = options.Pids["silo"].Single(); // idle-memory measures one silo
         var before = CpuMeter.ResidentBytes(silo);
-        var created = await Parallel((options.Sessions + 9) / 10, async _ =>
+        var created = await InParallelAsync((options.Sessions + 9) / 10, async _ =>
         {
             var email = await RegisterAsync(http);
             for (var i = 0; i < 10; i++)
@@ -150,7 +152,7 @@ static void Report(Options options, Result result, string note = "")
     var cpu = result.Cpu.Values.Sum();
     Console.WriteLine($"| {options.Scenario} | {options.Users} | {ok / result.Seconds:F0} | {Recorder.Percentile(sorted, 50):F2} | {Recorder.Percentile(sorted, 90):F2} | " +
                       $"{Recorder.Percentile(sorted, 99):F2} | {sorted.LastOrDefault():F1} | {(errors.Length == 0 ? "0" : errors)} | " +
-                      string.Join(" | ", new[] { "api", "silo", "postgres" }.Select(p => result.Cpu.TryGetValue(p, out var s) ? $"{s:F1}" : "-")) +
+                      string.Join(" | ", Processes.Select(p => result.Cpu.TryGetValue(p, out var s) ? $"{s:F1}" : "-")) +
                       $" | {(cpu > 0 ? ok / cpu : 0):F0} | {string.Join("; ", new[] { note, $"Bench itself {result.BenchCpu:F1} CPU s" }.Where(n => n.Length > 0))} |");
 }
 
@@ -168,10 +170,10 @@ static double HashMilliseconds()
     return runs[runs.Length / 2];
 }
 
-static async Task<T[]> Parallel<T>(int count, Func<int, Task<T>> work, int concurrency = 64)
+static async Task<T[]> InParallelAsync<T>(int count, Func<int, Task<T>> work, int concurrency = 64)
 {
     var results = new T[count];
-    await System.Threading.Tasks.Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency },
+    await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency },
         async (i, _) => results[i] = await work(i));
     return results;
 }
@@ -212,23 +214,6 @@ static async Task<TokenResponse> LoginNewUserAsync(HttpClient http) => await Log
 public partial class Program
 {
     private const string Password = "bench password 1";
+    private static readonly string[] Processes = ["api", "silo", "postgres"];
 }
 
-public sealed record TokenResponse(string AccessToken, string RefreshToken);
-
-/// <param name="BenchCpu">The load generator's own CPU seconds: it shares the machine, so it is reported, not counted.</param>
-public sealed record Result(Recorder Recorder, double Seconds, Dictionary<string, double> Cpu, double BenchCpu);
-
-public sealed record Options(string Scenario, string[] Urls, int Users, int Seconds, int WarmupSeconds, int Sessions, string? Tokens,
-    IReadOnlyDictionary<string, int[]> Pids, string? Database)
-{
-    public static Options Parse(string[] args)
-    {
-        string Value(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
-        var pids = Value("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries)
-            .Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1].Split('+').Select(int.Parse).ToArray());
-        return new Options(args.FirstOrDefault() ?? "refresh", Value("--url", "http://127.0.0.1:5080").Split(','), int.Parse(Value("--users", "64")),
-            int.Parse(Value("--seconds", "20")), int.Parse(Value("--warmup", "3")), int.Parse(Value("--sessions", "1000")),
-            Value("--tokens", "") is { Length: > 0 } t ? t : null, pids, Value("--database", "") is { Length: > 0 } d ? d : null);
-    }
-}

@@ -4,7 +4,7 @@ using System.Diagnostics;
 namespace Sessions.Bench;
 
 /// <summary>Latencies and outcomes of one measured window.</summary>
-public sealed class Recorder
+public sealed class Recorder : IDisposable
 {
     private readonly ConcurrentBag<List<double>> _latencies = [];
     private readonly ConcurrentDictionary<int, long> _statuses = new();
@@ -26,6 +26,8 @@ public sealed class Recorder
         Array.Sort(all);
         return all;
     }
+
+    public void Dispose() => _local.Dispose();
 
     public static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];

@@ -7,7 +7,7 @@ namespace Sessions.Grains;
 /// shares the cores until every one of them is late (64 at once took over the 5 s response timeout on a
 /// fresh silo) and starves the thread pool the rest of the silo runs on; queued, they finish in turn.
 /// </summary>
-public sealed class PasswordHashing(IPasswordHasher<UserState> hasher)
+public sealed class PasswordHashing(IPasswordHasher<UserState> hasher) : IDisposable
 {
     private readonly SemaphoreSlim _cores = new(Environment.ProcessorCount);
 
@@ -16,6 +16,8 @@ public sealed class PasswordHashing(IPasswordHasher<UserState> hasher)
 
     public Task<PasswordVerificationResult> VerifyAsync(UserState user, string hash, string password) =>
         RunAsync(() => hasher.VerifyHashedPassword(user, hash, password));
+
+    public void Dispose() => _cores.Dispose();
 
     private async Task<T> RunAsync<T>(Func<T> hash)
     {

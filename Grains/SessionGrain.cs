@@ -53,7 +53,7 @@ public sealed partial class SessionGrain(
             IpAddress = start.IpAddress,
         };
         if (!await TryWriteAsync(session))
-            throw new SessionStorageException($"Session {SessionId} could not be stored.");
+            throw new StorageUnavailableException($"Session {SessionId} could not be stored.");
         return Grant();
     }
 
@@ -106,7 +106,7 @@ public sealed partial class SessionGrain(
 
         // Rule 2: any other token of the family is reuse; the whole family dies before we answer.
         LogReuse(logger, SessionId, Session.UserId, client.IpAddress, client.UserAgent, token.Counter, Session.Counter);
-        return await RevokeAsync(now, RevocationReason.RefreshTokenReuse)
+        return await TryRevokeAsync(now, RevocationReason.RefreshTokenReuse)
             ? new RefreshResult(RefreshStatus.ReuseDetected)
             : Unavailable;
     }
@@ -117,8 +117,8 @@ public sealed partial class SessionGrain(
         if (!Verifies(refreshToken, out _))
             return false;
         var now = time.GetUtcNow();
-        if (Session.IsActiveAt(now) && !await RevokeAsync(now, RevocationReason.Logout))
-            throw new SessionStorageException($"Revocation of session {SessionId} could not be stored.");
+        if (Session.IsActiveAt(now) && !await TryRevokeAsync(now, RevocationReason.Logout))
+            throw new StorageUnavailableException($"Revocation of session {SessionId} could not be stored.");
         return true;
     }
 
@@ -126,8 +126,8 @@ public sealed partial class SessionGrain(
     {
         await ResyncOrThrowAsync();
         var now = time.GetUtcNow();
-        if (state.RecordExists && Session.IsActiveAt(now) && !await RevokeAsync(now, reason))
-            throw new SessionStorageException($"Revocation of session {SessionId} could not be stored.");
+        if (state.RecordExists && Session.IsActiveAt(now) && !await TryRevokeAsync(now, reason))
+            throw new StorageUnavailableException($"Revocation of session {SessionId} could not be stored.");
     }
 
     // No resync here: after a failed write memory is the stored state or a revocation not yet stored,
@@ -154,7 +154,7 @@ public sealed partial class SessionGrain(
         RefreshTokenMac.Issue(MacKey, SessionId, Session.Counter), Session.ExpiresAt);
 
     /// <summary>Revokes in memory at once (fail closed), then stores it; false when storing failed.</summary>
-    private async Task<bool> RevokeAsync(DateTimeOffset now, RevocationReason reason)
+    private async Task<bool> TryRevokeAsync(DateTimeOffset now, RevocationReason reason)
     {
         state.State = Session with { RevokedAt = now, RevocationReason = reason };
         LogRevoked(logger, SessionId, Session.UserId, reason);
@@ -179,7 +179,7 @@ public sealed partial class SessionGrain(
             await state.WriteOrRollBackAsync(next, logger);
             return true;
         }
-        catch (SessionStorageException)
+        catch (StorageUnavailableException)
         {
             _resyncBeforeNextCall = true;
             return false;
@@ -189,7 +189,7 @@ public sealed partial class SessionGrain(
     private async Task ResyncOrThrowAsync()
     {
         if (!await ResyncAsync())
-            throw new SessionStorageException($"Session {SessionId} could not be read back from storage.");
+            throw new StorageUnavailableException($"Session {SessionId} could not be read back from storage.");
     }
 
     /// <summary>Re-reads storage after a failed write, and stores a pending revocation on top of what it finds.</summary>

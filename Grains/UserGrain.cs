@@ -110,7 +110,7 @@ public sealed partial class UserGrain(
         {
             await state.WriteOrRollBackAsync(User with { Sessions = User.Sessions.RemoveRange(sessionIds) }, logger);
         }
-        catch (SessionStorageException)
+        catch (StorageUnavailableException)
         {
             // Left in the index; pruned on a later read.
         }

@@ -1,17 +1,13 @@
 using System.Net;
-using Npgsql;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Sessions.Grains;
+using Sessions.Hosting;
 
 namespace Sessions.Silo;
 
 public static class SiloSetup
 {
-    /// <summary>The PostgreSQL connection string: ConnectionStrings:Sessions.</summary>
-    public const string ConnectionStringName = "Sessions";
-    private const string Invariant = "Npgsql"; // case-sensitive
-
     // Development only: a known pepper, so a fresh clone runs without secrets. Never valid outside Development.
     private const string DevelopmentPepper = "ZGV2ZWxvcG1lbnQtb25seS1yZWZyZXNoLXRva2VuLXBlcHBlcg==";
 
@@ -19,11 +15,7 @@ public static class SiloSetup
     public static HostApplicationBuilder AddSessionsSilo(this HostApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        var cluster = ClusterSettings.From(configuration);
-        var connectionString = configuration.GetConnectionString(ConnectionStringName);
-        if (string.IsNullOrWhiteSpace(connectionString))
-            throw new InvalidOperationException(
-                $"ConnectionStrings:{ConnectionStringName} must name the PostgreSQL database (environment: ConnectionStrings__{ConnectionStringName}).");
+        var (cluster, connectionString) = builder.AddSessionsDefaults();
 
         if (builder.Environment.IsDevelopment())
             builder.Services.PostConfigure<SessionOptions>(o => o.RefreshTokenPepper ??= DevelopmentPepper);
@@ -32,11 +24,7 @@ public static class SiloSetup
         builder.Services.AddStatePurger(configuration, connectionString);
         builder.UseOrleans(silo =>
         {
-            silo.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = cluster.ClusterId;
-                o.ServiceId = cluster.ServiceId;
-            });
+            silo.Services.AddClusterIdentity(cluster);
             silo.Configure<ClusterMembershipOptions>(o =>
             {
                 // Orleans adapts a peer's probe timeout between half and four times ProbeTimeout, and holds back
@@ -51,7 +39,7 @@ public static class SiloSetup
             {
                 silo.UseAdoNetClustering(o =>
                 {
-                    o.Invariant = Invariant;
+                    o.Invariant = SessionsDatabase.Invariant;
                     o.ConnectionString = connectionString;
                 });
                 silo.ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), cluster.SiloPortForInstance, cluster.GatewayPortForInstance);
@@ -71,12 +59,11 @@ public static class SiloSetup
     {
         silo.AddAdoNetGrainStorage(StorageNames.Grains, options => options.Configure<Serializer>((o, serializer) =>
         {
-            o.Invariant = Invariant;
+            o.Invariant = SessionsDatabase.Invariant;
             o.ConnectionString = connectionString;
             o.GrainStorageSerializer = new StateSerializer(serializer);
         }));
-        // Storage errors reach callers as themselves, not as codec failures.
-        silo.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
+        silo.Services.AddStorageExceptionSerialization();
         return silo;
     }
 
@@ -86,8 +73,7 @@ public static class SiloSetup
             .Validate(o => o.Interval > TimeSpan.Zero && o.Delay >= TimeSpan.Zero && o.BatchSize > 0,
                 "Purge:Interval must be positive, Purge:Delay not negative and Purge:BatchSize at least 1.")
             .ValidateOnStart();
-        // The purger's own small pool, beside the provider's: one statement at a time.
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { MaxPoolSize = 2 } }.Build());
+        services.AddSmallDataSource(connectionString);
         services.AddSingleton<StatePurger>();
         services.AddHostedService(sp => sp.GetRequiredService<StatePurger>());
         return services;

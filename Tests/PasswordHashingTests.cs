@@ -9,7 +9,7 @@ public sealed class PasswordHashingTests
     public async Task A_burst_of_hashes_runs_one_per_core_at_a_time_and_every_one_completes()
     {
         var cores = Environment.ProcessorCount;
-        var hasher = new GatedHasher();
+        using var hasher = new GatedHasher();
         var hashing = new PasswordHashing(hasher);
 
         // Callers on threads of their own, so only the limit can hold them back.
@@ -28,7 +28,7 @@ public sealed class PasswordHashingTests
         Assert.Equal(cores, hasher.MostInside);
     }
 
-    private sealed class GatedHasher : IPasswordHasher<UserState>
+    private sealed class GatedHasher : IPasswordHasher<UserState>, IDisposable
     {
         private readonly ManualResetEventSlim _gate = new();
         private int _inside, _mostInside;
@@ -37,6 +37,8 @@ public sealed class PasswordHashingTests
         public int MostInside => Volatile.Read(ref _mostInside);
 
         public void Open() => _gate.Set();
+
+        public void Dispose() => _gate.Dispose();
 
         public async Task WaitUntilInsideAsync(int count)
         {

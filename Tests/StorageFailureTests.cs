@@ -108,7 +108,7 @@ public sealed class StorageFailureTests(FaultyStorageClusterFixture fixture) : I
         var index = await _grains.NewAccountAsync();
         fixture.Storage.Mode = FaultyStorage.Fault.RefuseWrites;
 
-        await Assert.ThrowsAsync<SessionStorageException>(() => index.LoginAsync(TestSteps.Password, new ClientInfo(null, null)));
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => index.LoginAsync(TestSteps.Password, new ClientInfo(null, null)));
 
         fixture.Storage.Mode = FaultyStorage.Fault.None;
         Assert.Equal(LoginStatus.Succeeded, (await index.LoginAsync(TestSteps.Password, new ClientInfo(null, null))).Status);
@@ -120,7 +120,7 @@ public sealed class StorageFailureTests(FaultyStorageClusterFixture fixture) : I
         var index = await _grains.NewAccountAsync();
         fixture.Storage.Mode = FaultyStorage.Fault.RefuseWrites;
         for (var i = 0; i < ClusterFixture.MaxFailedLogins; i++)
-            await Assert.ThrowsAsync<SessionStorageException>(() => index.LoginAsync("wrong password", new ClientInfo(null, null)));
+            await Assert.ThrowsAsync<StorageUnavailableException>(() => index.LoginAsync("wrong password", new ClientInfo(null, null)));
 
         fixture.Storage.Mode = FaultyStorage.Fault.None;
 

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Orleans.Runtime;
+using Sessions.Api.Cluster;
 
 namespace Sessions.Api.Http;
 
@@ -11,25 +11,25 @@ namespace Sessions.Api.Http;
 /// </summary>
 public sealed partial class ExceptionMapping(IOptions<ApiOptions> options, ClusterConnection cluster, ILogger<ExceptionMapping> logger) : IExceptionHandler
 {
-    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (http.Response.HasStarted)
+        if (httpContext.Response.HasStarted)
             return false;
         switch (exception)
         {
             case BadHttpRequestException bad:
-                await Problems.WriteAsync(http, bad.StatusCode, Problems.InvalidRequest, "The request could not be read.");
+                await Problems.WriteAsync(httpContext, bad.StatusCode, Problems.InvalidRequest, "The request could not be read.");
                 return true;
             // Without a gateway any grain call fails, some with plain ArgumentExceptions (no cluster manifest yet).
-            case SessionStorageException or OrleansException or TimeoutException or NpgsqlException or OperationCanceledException:
+            case StorageUnavailableException or OrleansException or TimeoutException or NpgsqlException or OperationCanceledException:
             case Exception when !cluster.IsConnected:
-                LogUnavailable(logger, exception, http.Request.Path);
-                await Problems.RetryLater(http, StatusCodes.Status503ServiceUnavailable, Problems.Unavailable,
-                    "The service is temporarily unavailable; retry shortly.", TimeSpan.FromSeconds(options.Value.RetryAfterSecondsWhenUnavailable)).ExecuteAsync(http);
+                LogUnavailable(logger, exception, httpContext.Request.Path);
+                await Problems.RetryLater(httpContext, StatusCodes.Status503ServiceUnavailable, Problems.Unavailable,
+                    "The service is temporarily unavailable; retry shortly.", TimeSpan.FromSeconds(options.Value.RetryAfterSecondsWhenUnavailable)).ExecuteAsync(httpContext);
                 return true;
             default:
-                LogFailed(logger, exception, http.Request.Path);
-                await Problems.WriteAsync(http, StatusCodes.Status500InternalServerError, Problems.InternalError, "An unexpected error occurred.");
+                LogFailed(logger, exception, httpContext.Request.Path);
+                await Problems.WriteAsync(httpContext, StatusCodes.Status500InternalServerError, Problems.InternalError, "An unexpected error occurred.");
                 return true;
         }
     }

@@ -14,6 +14,7 @@ public static class JsonBody
 
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 
+    /// <param name="http">The request to read.</param>
     /// <param name="optional">true where an empty body is fine (refresh and logout by cookie).</param>
     public static async Task<Read<T>> ReadAsync<T>(HttpContext http, bool optional = false) where T : class
     {

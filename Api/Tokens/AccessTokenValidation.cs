@@ -1,11 +1,9 @@
-using System.Runtime.ExceptionServices;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using Npgsql;
-using Orleans.Runtime;
 using Sessions.Api.Http;
+using Sessions.Api.Keys;
 
 namespace Sessions.Api.Tokens;
 
@@ -49,13 +47,6 @@ public sealed class AccessTokenValidation(
                 var sessionId = context.Principal?.FindFirst(Claims.SessionId)?.Value;
                 if (!Guid.TryParse(sessionId, out var id) || !await grains.GetGrain<ISessionGrain>(id).IsActiveAsync())
                     context.Fail("The session of this access token has ended.");
-            },
-            // The handler turns every exception into a 401; an outage must stay a 503.
-            OnAuthenticationFailed = context =>
-            {
-                if (context.Exception is OrleansException or TimeoutException or NpgsqlException or SessionStorageException)
-                    ExceptionDispatchInfo.Capture(context.Exception).Throw();
-                return Task.CompletedTask;
             },
             OnChallenge = async context =>
             {

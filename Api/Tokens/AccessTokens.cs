@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Sessions.Api.Keys;
 
 namespace Sessions.Api.Tokens;
 
@@ -31,18 +32,21 @@ public sealed class AccessTokens(SigningKeys keys, IOptions<ApiOptions> options,
             SigningCredentials = credentials,
             Claims = new Dictionary<string, object>
             {
-                [JwtRegisteredClaimNames.Sub] = grant.UserId.ToString(),
+                [Claims.Subject] = grant.UserId.ToString(),
                 [Claims.SessionId] = grant.SessionId.ToString(),
                 [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
-                [JwtRegisteredClaimNames.Email] = grant.Email,
+                [Claims.Email] = grant.Email,
                 [Claims.Role] = grant.Roles.ToArray(),
             },
         });
     }
 }
 
+/// <summary>The claim names of our access tokens.</summary>
 public static class Claims
 {
+    public const string Subject = JwtRegisteredClaimNames.Sub;
     public const string SessionId = "sid";
+    public const string Email = JwtRegisteredClaimNames.Email;
     public const string Role = "role";
 }

@@ -6,7 +6,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using Sessions.Api.Tokens;
+using Sessions.Api.Keys;
 
 namespace Sessions.Tests.Api;
 

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.Hosting;
 using Orleans.TestingHost;
-using Sessions.Api.Tokens;
+using Sessions.Api.Keys;
 using Sessions.Grains;
 using Sessions.Tests.Infrastructure;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
 using Sessions.Tests.Infrastructure;
 
@@ -55,7 +54,7 @@ public sealed class AuthEndpointTests(ApiFixture fixture)
     {
         var response = await _client.PostAsync("/auth/login", new StringContent("email=a@example.com", Encoding.UTF8, "application/x-www-form-urlencoded"));
 
-        Assert.Contains((int)response.StatusCode, new[] { 400, 415 });
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnsupportedMediaType, $"got {(int)response.StatusCode}");
         await response.AssertProblemAsync((int)response.StatusCode, "invalid_request");
     }
 

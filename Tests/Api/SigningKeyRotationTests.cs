@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Sessions.Api;
-using Sessions.Api.Tokens;
+using Sessions.Api.Keys;
 
 namespace Sessions.Tests.Api;
 

@@ -16,7 +16,7 @@ public sealed class FaultTests(ITestOutputHelper output) : ProcessClusterTest(Si
     public async Task A_killed_silo_loses_no_session_every_client_continues_within_10_seconds_and_the_silo_rejoins()
     {
         var (silos, apis) = await StartClusterAsync();
-        var load = await RefreshLoad.StartAsync(apis, Clients);
+        using var load = await RefreshLoad.StartAsync(apis, Clients);
 
         await Task.Delay(TimeSpan.FromSeconds(5));
         silos[1].Dispose(); // SIGKILL
@@ -32,7 +32,7 @@ public sealed class FaultTests(ITestOutputHelper output) : ProcessClusterTest(Si
     public async Task A_hung_silo_loses_no_session_and_every_client_continues_within_10_seconds()
     {
         var (silos, apis) = await StartClusterAsync();
-        var load = await RefreshLoad.StartAsync(apis, Clients);
+        using var load = await RefreshLoad.StartAsync(apis, Clients);
 
         await Task.Delay(TimeSpan.FromSeconds(5));
         silos[1].Pause(); // SIGSTOP: its sockets stay open, nothing answers
@@ -52,7 +52,7 @@ public sealed class FaultTests(ITestOutputHelper output) : ProcessClusterTest(Si
     public async Task A_rolling_restart_of_every_silo_fails_no_request()
     {
         var (silos, apis) = await StartClusterAsync();
-        var load = await RefreshLoad.StartAsync(apis, Clients);
+        using var load = await RefreshLoad.StartAsync(apis, Clients);
 
         await Task.Delay(TimeSpan.FromSeconds(5));
         for (var i = 0; i < Silos; i++)
@@ -103,7 +103,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : ProcessClust
     public async Task While_the_database_is_down_clients_get_503_then_continue_with_their_latest_token()
     {
         var (_, apis) = await StartClusterAsync();
-        var load = await RefreshLoad.StartAsync(apis, clients: 32);
+        using var load = await RefreshLoad.StartAsync(apis, clients: 32);
 
         await Task.Delay(TimeSpan.FromSeconds(5));
         await _server.StopAsync();

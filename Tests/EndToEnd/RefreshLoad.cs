@@ -11,7 +11,7 @@ namespace Sessions.Tests.EndToEnd;
 /// received, alternating Api nodes. Anything but 200 or 403 is retried with the same token after 200 ms, as a
 /// client retries a 503; a 403 means the client's session is lost, and that client stops.
 /// </summary>
-public sealed class RefreshLoad
+public sealed class RefreshLoad : IDisposable
 {
     private readonly ConcurrentDictionary<int, int> _statuses = new();
     private readonly DateTime[] _lastSuccess;
@@ -48,6 +48,8 @@ public sealed class RefreshLoad
             LongestGap: _longestGap.Max(),
             LastSuccess: _lastSuccess.Min());
     }
+
+    public void Dispose() => _stop.Dispose();
 
     private async Task RefreshLoopAsync(IReadOnlyList<HttpClient> apis, int client, string token)
     {
@@ -109,6 +111,13 @@ public sealed class RefreshLoad
     }
 }
 
+/// <summary>What one run of the load saw.</summary>
+/// <param name="Requests">Refresh requests sent.</param>
+/// <param name="Refreshed">Answered 200.</param>
+/// <param name="Unavailable">Answered 503.</param>
+/// <param name="ServerErrors">Answered with another 5xx.</param>
+/// <param name="NoAnswer">Requests that got no answer at all.</param>
+/// <param name="LostSessions">Clients whose latest token was refused (403).</param>
 /// <param name="LongestGap">The longest any client went without a successful refresh: the recovery time.</param>
 /// <param name="LastSuccess">The earliest of the clients' last successful refreshes.</param>
 public sealed record RefreshFigures(

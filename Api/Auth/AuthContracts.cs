@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using Sessions.Api.Tokens;
 
-namespace Sessions.Api.Endpoints;
+namespace Sessions.Api.Auth;
 
 public sealed record RegisterRequest(string? Email, string? Password);
 public sealed record RegisterResponse(Guid UserId);
@@ -15,8 +17,11 @@ public sealed record TokenResponse(
     DateTimeOffset RefreshTokenExpiresAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RefreshToken);
 
-public sealed record SessionResponse(
-    Guid SessionId, DateTimeOffset CreatedAt, DateTimeOffset LastRefreshedAt, DateTimeOffset ExpiresAt,
-    string? UserAgent, string? IpAddress, bool Current);
-
-public sealed record MeResponse(Guid UserId, string Email, string[] Roles, Guid SessionId);
+/// <summary>What the auth handlers use, bound per request with [AsParameters].</summary>
+public sealed record AuthServices(
+    IGrainFactory Grains,
+    AccessTokens Tokens,
+    RefreshTokenTransport Transport,
+    IOptions<ApiOptions> Options,
+    [FromKeyedServices(SessionClock.Key)] TimeProvider Time,
+    ILogger<AuthServices> Logger);

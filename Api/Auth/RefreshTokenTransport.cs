@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Sessions.Api.Http;
+namespace Sessions.Api.Auth;
 
 /// <summary>Where a refresh token travels (API.md, "Refresh-token transport").</summary>
 public sealed class RefreshTokenTransport(IOptions<ApiOptions> options)

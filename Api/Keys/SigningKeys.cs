@@ -5,7 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Sessions.Api.Tokens;
+namespace Sessions.Api.Keys;
 
 /// <summary>
 /// This node's view of the cluster's key ring, and the rotation policy. Each node re-reads the ring

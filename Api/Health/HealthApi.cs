@@ -1,19 +1,29 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
-using Sessions.Api.Tokens;
+using Sessions.Api.Keys;
 
-namespace Sessions.Api;
+namespace Sessions.Api.Health;
 
 public sealed record ReadinessReport(string Status, Dictionary<string, string> Checks);
 
-public static class Health
+public static class HealthApi
 {
     public const string Ready = "ready";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
 
+    /// <summary>Readiness: a silo, the database and a signing key.</summary>
+    public static IServiceCollection AddReadinessChecks(this IServiceCollection services)
+    {
+        services.AddHealthChecks()
+            .AddCheck<ClusterHealthCheck>("cluster", tags: [Ready])
+            .AddCheck<DatabaseHealthCheck>("database", tags: [Ready])
+            .AddCheck<SigningKeyHealthCheck>("signing-keys", tags: [Ready]);
+        return services;
+    }
+
     /// <summary>/health/live: the process answers. /health/ready: a silo, the database and a signing key answer too, and which did not.</summary>
-    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
         var health = app.MapGroup("/health").WithTags("Health");
         health.MapGet("/live", () => TypedResults.Text("Healthy"));
@@ -48,13 +58,13 @@ public static class Health
 public sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Health.Probe(_ => grains.GetGrain<ISigningKeyRingGrain>(0).GetAsync(), "No silo answered.", cancellationToken);
+        HealthApi.Probe(_ => grains.GetGrain<ISigningKeyRingGrain>(0).GetAsync(), "No silo answered.", cancellationToken);
 }
 
 public sealed class DatabaseHealthCheck(NpgsqlDataSource database) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Health.Probe(ct => database.CreateCommand("SELECT 1").ExecuteScalarAsync(ct), "PostgreSQL did not answer.", cancellationToken);
+        HealthApi.Probe(ct => database.CreateCommand("SELECT 1").ExecuteScalarAsync(ct), "PostgreSQL did not answer.", cancellationToken);
 }
 
 public sealed class SigningKeyHealthCheck(SigningKeys keys) : IHealthCheck

@@ -1,4 +1,4 @@
-namespace Sessions.Api;
+namespace Sessions.Api.Cluster;
 
 /// <summary>
 /// Sends a grain call again when a silo refused it unrun, which is what a silo shutting down gracefully does

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 
-namespace Sessions.Api.Tokens;
+namespace Sessions.Api.Keys;
 
 /// <summary>AES-256-GCM under the key-encryption key: how signing keys' private parts are kept in the key ring.</summary>
 public sealed class KeyEncryption(IOptions<ApiOptions> options)

@@ -4,24 +4,23 @@ using Orleans.Configuration;
 using Sessions.Api.Http;
 using Sessions.Api.Tokens;
 
-namespace Sessions.Api.Endpoints;
+namespace Sessions.Api.Auth;
 
 /// <summary>Register, login, refresh, logout and logout-all (API.md endpoint table).</summary>
 public static partial class AuthApi
 {
-    public const string LoginPolicy = "login", RegisterPolicy = "register", RefreshPolicy = "refresh";
     private const int MaxLoginPasswordLength = 1024;
 
     public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/auth").WithTags("Auth");
-        auth.MapPost("/register", RegisterAsync).RequireRateLimiting(RegisterPolicy)
+        auth.MapPost("/register", RegisterAsync).RequireRateLimiting(RateLimits.Register)
             .Accepts<RegisterRequest>("application/json")
             .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429);
-        auth.MapPost("/login", LoginAsync).RequireRateLimiting(LoginPolicy)
+        auth.MapPost("/login", LoginAsync).RequireRateLimiting(RateLimits.Login)
             .Accepts<LoginRequest>("application/json")
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
-        auth.MapPost("/refresh", RefreshAsync).RequireRateLimiting(RefreshPolicy)
+        auth.MapPost("/refresh", RefreshAsync).RequireRateLimiting(RateLimits.Refresh)
             .Accepts<RefreshRequest>("application/json")
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(429).ProducesProblem(503);
         auth.MapPost("/logout", LogoutAsync)
@@ -48,8 +47,7 @@ public static partial class AuthApi
             : Problems.Of(StatusCodes.Status409Conflict, Problems.EmailTaken, "This email is already registered.");
     }
 
-    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> LoginAsync(
-        HttpContext http, IGrainFactory grains, AccessTokens tokens, RefreshTokenTransport transport, ILoggerFactory logs)
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> LoginAsync(HttpContext http, [AsParameters] AuthServices services)
     {
         var (body, problem) = await JsonBody.ReadAsync<LoginRequest>(http);
         if (problem is not null)
@@ -62,8 +60,8 @@ public static partial class AuthApi
             return Problems.BadRequest("refreshTokenIn must be \"cookie\" or \"body\".");
 
         var client = Client(http);
-        var result = await grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(body.Email!)).LoginAsync(body.Password, client);
-        var log = logs.CreateLogger(typeof(AuthApi));
+        var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(body.Email!)).LoginAsync(body.Password, client);
+        var log = services.Logger;
         switch (result.Status)
         {
             case LoginStatus.TooManyAttempts:
@@ -75,32 +73,31 @@ public static partial class AuthApi
                 return Problems.Of(StatusCodes.Status401Unauthorized, Problems.InvalidCredentials, "The email or password is wrong.");
             default:
                 LogLoginSucceeded(log, result.Grant!.UserId, result.Grant.SessionId, client.IpAddress, client.UserAgent);
-                return Grant(http, tokens, transport, result.Grant, inBody: body.RefreshTokenIn == "body");
+                return Grant(http, services, result.Grant, inBody: body.RefreshTokenIn == "body");
         }
     }
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(
-        HttpContext http, IGrainFactory grains, AccessTokens tokens, RefreshTokenTransport transport,
-        IOptions<ClientMessagingOptions> messaging, [FromKeyedServices(SessionClock.Key)] TimeProvider time)
+        HttpContext http, [AsParameters] AuthServices services, IOptions<ClientMessagingOptions> messaging)
     {
-        var (token, fromCookie, problem) = await PresentedAsync(http, transport);
+        var (token, fromCookie, problem) = await PresentedAsync(http, services.Transport);
         if (problem is not null)
             return problem;
 
         // We answer 503 once the grain call times out; the grain must not act on the request after that.
-        var deadline = time.GetUtcNow() + messaging.Value.ResponseTimeout;
+        var deadline = services.Time.GetUtcNow() + messaging.Value.ResponseTimeout;
         var result = RefreshToken.TryParse(token, out var parsed)
-            ? await grains.GetGrain<ISessionGrain>(parsed.SessionId).RefreshAsync(token, Client(http), deadline)
+            ? await services.Grains.GetGrain<ISessionGrain>(parsed.SessionId).RefreshAsync(token, Client(http), deadline)
             : new RefreshResult(RefreshStatus.Invalid);
         switch (result.Status)
         {
             case RefreshStatus.Rotated or RefreshStatus.Replayed:
-                return Grant(http, tokens, transport, result.Grant!, inBody: !fromCookie);
+                return Grant(http, services, result.Grant!, inBody: !fromCookie);
             case RefreshStatus.Unavailable:
-                return Unavailable(http);
+                return Unavailable(http, services.Options.Value);
             default:
                 if (fromCookie)
-                    transport.ClearCookie(http);
+                    services.Transport.ClearCookie(http);
                 return Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidGrant, "The refresh token is not valid.");
         }
     }
@@ -140,22 +137,21 @@ public static partial class AuthApi
         return (token, fromCookie, null);
     }
 
-    private static Results<Ok<TokenResponse>, ProblemHttpResult> Grant(
-        HttpContext http, AccessTokens tokens, RefreshTokenTransport transport, SessionGrant grant, bool inBody)
+    private static Results<Ok<TokenResponse>, ProblemHttpResult> Grant(HttpContext http, AuthServices services, SessionGrant grant, bool inBody)
     {
-        if (tokens.Issue(grant) is not { } accessToken)
-            return Unavailable(http);
+        if (services.Tokens.Issue(grant) is not { } accessToken)
+            return Unavailable(http, services.Options.Value);
         if (!inBody)
-            transport.SetCookie(http, grant.RefreshToken, grant.RefreshTokenExpiresAt);
+            services.Transport.SetCookie(http, grant.RefreshToken, grant.RefreshTokenExpiresAt);
+        // RFC 6749 5.1: no cache may keep a token.
         http.Response.Headers.CacheControl = "no-store";
-        return TypedResults.Ok(new TokenResponse(accessToken, "Bearer", tokens.LifetimeSeconds, grant.SessionId,
+        return TypedResults.Ok(new TokenResponse(accessToken, "Bearer", services.Tokens.LifetimeSeconds, grant.SessionId,
             grant.RefreshTokenExpiresAt, inBody ? grant.RefreshToken : null));
     }
 
-    private static ProblemHttpResult Unavailable(HttpContext http) =>
+    private static ProblemHttpResult Unavailable(HttpContext http, ApiOptions options) =>
         Problems.RetryLater(http, StatusCodes.Status503ServiceUnavailable, Problems.Unavailable,
-            "The service is temporarily unavailable; retry shortly.",
-            TimeSpan.FromSeconds(http.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.RetryAfterSecondsWhenUnavailable));
+            "The service is temporarily unavailable; retry shortly.", TimeSpan.FromSeconds(options.RetryAfterSecondsWhenUnavailable));
 
     private static ClientInfo Client(HttpContext http)
     {
@@ -171,11 +167,4 @@ public static partial class AuthApi
     [LoggerMessage(EventId = 3002, EventName = "login_failed", Level = LogLevel.Warning,
         Message = "Security event login_failed: {Reason} from {IpAddress} ({UserAgent})")]
     private static partial void LogLoginFailed(ILogger logger, string reason, string? ipAddress, string? userAgent);
-}
-
-/// <summary>Who the validated access token says the caller is.</summary>
-public static class Caller
-{
-    public static Guid UserId(HttpContext http) => Guid.Parse(http.User.FindFirst("sub")!.Value);
-    public static Guid SessionId(HttpContext http) => Guid.Parse(http.User.FindFirst(Claims.SessionId)!.Value);
 }

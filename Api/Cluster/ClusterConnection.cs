@@ -1,4 +1,4 @@
-namespace Sessions.Api;
+namespace Sessions.Api.Cluster;
 
 /// <summary>Whether this node has a gateway into the cluster; told by the Orleans client as gateways come and go.</summary>
 public sealed class ClusterConnection : IClusterConnectionStatusObserver

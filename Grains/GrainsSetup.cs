@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace Sessions.Grains;
 
-public static class GrainServices
+public static class GrainsSetup
 {
     /// <summary>What the grains need from the host: validated options, the clock, the MAC and the password hasher.</summary>
     public static IServiceCollection AddSessionGrains(this IServiceCollection services, IConfiguration configuration)

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 
-namespace Sessions;
+namespace Sessions.Hosting;
 
 public enum ClusteringMode
 {

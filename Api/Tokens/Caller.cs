@@ -1,0 +1,8 @@
+namespace Sessions.Api.Tokens;
+
+/// <summary>Who the validated access token says the caller is.</summary>
+public static class Caller
+{
+    public static Guid UserId(HttpContext http) => Guid.Parse(http.User.FindFirst(Claims.Subject)!.Value);
+    public static Guid SessionId(HttpContext http) => Guid.Parse(http.User.FindFirst(Claims.SessionId)!.Value);
+}

@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Sessions.Api.Http;
+using Sessions.Api.Tokens;
+
+namespace Sessions.Api.UserSessions;
+
+public sealed record SessionResponse(
+    Guid SessionId, DateTimeOffset CreatedAt, DateTimeOffset LastRefreshedAt, DateTimeOffset ExpiresAt,
+    string? UserAgent, string? IpAddress, bool Current);
+
+/// <summary>The caller's sessions: list and revoke (access token required).</summary>
+public static class UserSessionsApi
+{
+    public static RouteGroupBuilder MapUserSessionsApi(this IEndpointRouteBuilder app)
+    {
+        var sessions = app.MapGroup("/auth/sessions").WithTags("Sessions").RequireAuthorization();
+        sessions.MapGet("/", ListAsync).ProducesProblem(401).ProducesProblem(503);
+        sessions.MapDelete("/{sessionId}", RevokeAsync).ProducesProblem(401).ProducesProblem(404).ProducesProblem(503);
+        return sessions;
+    }
+
+    private static async Task<Ok<SessionResponse[]>> ListAsync(HttpContext http, IGrainFactory grains)
+    {
+        var current = Caller.SessionId(http);
+        var sessions = await grains.GetGrain<IUserGrain>(Caller.UserId(http)).GetSessionsAsync();
+        return TypedResults.Ok(sessions.Select(s => new SessionResponse(
+            s.SessionId, s.CreatedAt, s.LastRefreshedAt, s.ExpiresAt, s.UserAgent, s.IpAddress, s.SessionId == current)).ToArray());
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string sessionId, HttpContext http, IGrainFactory grains)
+    {
+        if (Guid.TryParse(sessionId, out var id) && await grains.GetGrain<IUserGrain>(Caller.UserId(http)).RevokeSessionAsync(id))
+            return TypedResults.NoContent();
+        return Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, "No such session among yours.");
+    }
+}

@@ -1,0 +1,24 @@
+namespace Sessions.Bench;
+
+public sealed record TokenResponse(string AccessToken, string RefreshToken);
+
+/// <summary>One measured window.</summary>
+/// <param name="Recorder">Latencies and statuses.</param>
+/// <param name="Seconds">Its length.</param>
+/// <param name="Cpu">CPU seconds of each measured process kind (api, silo, postgres).</param>
+/// <param name="BenchCpu">The load generator's own CPU seconds: it shares the machine, so it is reported, not counted.</param>
+public sealed record Result(Recorder Recorder, double Seconds, Dictionary<string, double> Cpu, double BenchCpu);
+
+public sealed record Options(string Scenario, string[] Urls, int Users, int Seconds, int WarmupSeconds, int Sessions, string? Tokens,
+    IReadOnlyDictionary<string, int[]> Pids, string? Database)
+{
+    public static Options Parse(string[] args)
+    {
+        string Value(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
+        var pids = Value("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1].Split('+').Select(int.Parse).ToArray());
+        return new Options(args.FirstOrDefault() ?? "refresh", Value("--url", "http://127.0.0.1:5080").Split(','), int.Parse(Value("--users", "64")),
+            int.Parse(Value("--seconds", "20")), int.Parse(Value("--warmup", "3")), int.Parse(Value("--sessions", "1000")),
+            Value("--tokens", "") is { Length: > 0 } t ? t : null, pids, Value("--database", "") is { Length: > 0 } d ? d : null);
+    }
+}
