@@ -57,7 +57,11 @@ public static class ApiSetup
         if (builder.Environment.IsDevelopment())
             services.PostConfigure<ApiOptions>(o => o.KeyEncryptionKey ??= KeyEncryption.DevelopmentKey());
         var bodyLimit = builder.Configuration.GetValue($"{ApiOptions.Section}:{nameof(ApiOptions.MaxRequestBodyBytes)}", new ApiOptions().MaxRequestBodyBytes);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = bodyLimit);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = bodyLimit;
+            kestrel.AddServerHeader = false;
+        });
 
         services.TryAddKeyedSingleton(SessionClock.Key, TimeProvider.System);
         services.AddSingleton<KeyEncryption>();
@@ -70,6 +74,7 @@ public static class ApiSetup
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>, AccessTokenValidation>();
         services.AddAuthorization();
 
+        services.AddBrowserAccess();
         services.AddRateLimiter();
         services.AddSingleton<IConfigureOptions<RateLimiterOptions>, RateLimits>();
 

@@ -3,6 +3,7 @@ using Sessions.Api;
 using Sessions.Api.Account;
 using Sessions.Api.Auth;
 using Sessions.Api.Health;
+using Sessions.Api.Http;
 using Sessions.Api.Keys;
 using Sessions.Api.UserSessions;
 
@@ -11,8 +12,11 @@ builder.AddSessionsClient();
 builder.AddSessionsApi();
 
 var app = builder.Build();
+app.UseBrowserHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseCors();
+app.UseBrowserClient();
 app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -27,7 +27,7 @@ public enum RefreshStatus
 {
     /// <summary>Rule 1: the current token was consumed and a successor issued.</summary>
     Rotated,
-    /// <summary>Rule 2: the immediately previous token inside the grace window; the same successor again.</summary>
+    /// <summary>Rule 2: a token rotated away less than the grace window ago; answered with the current token.</summary>
     Replayed,
     /// <summary>Rule 5: malformed, bad MAC or unknown session; nothing was revoked.</summary>
     Invalid,

@@ -90,18 +90,15 @@ public sealed partial class SessionGrain(
         // Rule 1: the current token rotates; the idle deadline moves, never past the absolute one.
         if (token.Counter == Session.Counter)
         {
-            var rotated = Session with
-            {
-                Counter = Session.Counter + 1,
-                LastRefreshedAt = now,
-                ExpiresAt = Min(now + _options.SessionIdleTimeout, Session.AbsoluteExpiresAt),
-            };
             // Rule 4: acknowledged only once stored; otherwise nothing changed and the token stays valid.
-            return await TryWriteAsync(rotated) ? new RefreshResult(RefreshStatus.Rotated, Grant()) : Unavailable;
+            return await TryWriteAsync(Session.Rotated(now, _options.SessionIdleTimeout))
+                ? new RefreshResult(RefreshStatus.Rotated, Grant())
+                : Unavailable;
         }
 
-        // Rule 2: a retry of the immediately previous token, within the window, gets the same successor.
-        if (token.Counter == Session.Counter - 1 && now - Session.LastRefreshedAt <= _options.ReuseGraceWindow)
+        // Rule 2: a token rotated away less than the grace window ago (a retry, or another tab sharing the
+        // cookie whose request arrived late) gets the current token; nothing is revoked.
+        if (Session.RotatedAwayAt(token.Counter) is { } rotatedAt && now - rotatedAt < _options.ReuseGraceWindow)
             return new RefreshResult(RefreshStatus.Replayed, Grant());
 
         // Rule 2: any other token of the family is reuse; the whole family dies before we answer.

@@ -31,8 +31,39 @@ public sealed record SessionState : IPurgeable
     [Id(10)] public string? IpAddress { get; init; }
     [Id(11)] public DateTimeOffset? RevokedAt { get; init; }
     [Id(12)] public RevocationReason? RevocationReason { get; init; }
+    /// <summary>Times of the rotations before the last one, newest first: with LastRefreshedAt, when each of the last 8 tokens was rotated away.</summary>
+    [Id(13)] public ImmutableArray<DateTimeOffset> EarlierRotations { get; init; } = [];
+
+    /// <summary>How many of the most recent rotations are remembered for the grace rule (API.md rule 2).</summary>
+    public const int RememberedRotations = 8;
 
     public bool IsActiveAt(DateTimeOffset now) => RevokedAt is null && now < ExpiresAt;
+
+    /// <summary>When the token with this counter was rotated away, if it is one of the last 8; null otherwise.</summary>
+    public DateTimeOffset? RotatedAwayAt(long counter)
+    {
+        var age = Counter - counter; // 1: the token just before the current one
+        if (age < 1 || age > Math.Min(Counter, RememberedRotations))
+            return null;
+        if (age == 1)
+            return LastRefreshedAt;
+        var earlier = EarlierRotations.IsDefault ? [] : EarlierRotations;
+        return age - 2 < earlier.Length ? earlier[(int)age - 2] : null;
+    }
+
+    /// <summary>The state after the current token is consumed at <paramref name="now"/>: a new current token, the idle deadline moved (never past the absolute one).</summary>
+    public SessionState Rotated(DateTimeOffset now, TimeSpan idleTimeout)
+    {
+        var earlier = EarlierRotations.IsDefault ? [] : EarlierRotations;
+        return this with
+        {
+            Counter = Counter + 1,
+            // Before the first rotation LastRefreshedAt is the login, not a rotation.
+            EarlierRotations = Counter == 0 ? [] : [LastRefreshedAt, .. earlier.Take(RememberedRotations - 2)],
+            LastRefreshedAt = now,
+            ExpiresAt = now + idleTimeout < AbsoluteExpiresAt ? now + idleTimeout : AbsoluteExpiresAt,
+        };
+    }
 
     public DateTimeOffset? PurgeAfter => RevokedAt ?? ExpiresAt;
 }

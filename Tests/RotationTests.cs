@@ -47,7 +47,7 @@ public sealed class RotationTests(MemoryClusterFixture fixture)
     {
         var login = await _grains.NewSessionAsync();
         var first = await _grains.RefreshAsync(login.RefreshToken);
-        fixture.Clock.Advance(ClusterFixture.GraceWindow);
+        fixture.Clock.Advance(ClusterFixture.GraceWindow - TimeSpan.FromMilliseconds(1));
 
         var retry = await _grains.RefreshAsync(login.RefreshToken);
 
@@ -59,14 +59,66 @@ public sealed class RotationTests(MemoryClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_token_two_rotations_old_is_reuse_even_inside_the_grace_window()
+    public async Task Tokens_rotated_away_inside_the_window_arriving_out_of_order_all_get_the_current_token()
     {
+        // Three tabs share one cookie: T0 -> T1 -> T2 -> T3 rotate a second apart, then the requests that
+        // carried T0 and T1 arrive late. Both are answered with the current token, and nothing is revoked.
         var login = await _grains.NewSessionAsync();
-        var second = await _grains.RotateAsync(login.RefreshToken);
-        var third = await _grains.RotateAsync(second);
+        var t0 = login.RefreshToken;
+        fixture.Clock.Advance(TimeSpan.FromSeconds(1));
+        var t1 = await _grains.RotateAsync(t0);
+        fixture.Clock.Advance(TimeSpan.FromSeconds(1));
+        var t2 = await _grains.RotateAsync(t1);
+        fixture.Clock.Advance(TimeSpan.FromSeconds(1));
+        var t3 = await _grains.RotateAsync(t2);
+        fixture.Clock.Advance(TimeSpan.FromSeconds(1));
+
+        var lateT1 = await _grains.RefreshAsync(t1);
+        var lateT0 = await _grains.RefreshAsync(t0);
+
+        Assert.Equal((RefreshStatus.Replayed, t3), (lateT1.Status, lateT1.Grant!.RefreshToken));
+        Assert.Equal((RefreshStatus.Replayed, t3), (lateT0.Status, lateT0.Grant!.RefreshToken));
+        Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(t3)).Status);
+    }
+
+    [Fact]
+    public async Task A_token_whose_rotation_is_older_than_the_window_is_reuse_even_when_later_ones_are_recent()
+    {
+        // T0 was rotated away 11 s ago, T1 only 1 s ago: the window counts from T0's own rotation.
+        var login = await _grains.NewSessionAsync();
+        var t1 = await _grains.RotateAsync(login.RefreshToken);
+        fixture.Clock.Advance(ClusterFixture.GraceWindow);
+        var t2 = await _grains.RotateAsync(t1);
+        fixture.Clock.Advance(TimeSpan.FromSeconds(1));
 
         Assert.Equal(RefreshStatus.ReuseDetected, (await _grains.RefreshAsync(login.RefreshToken)).Status);
-        Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(third)).Status);
+        Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(t2)).Status);
+    }
+
+    [Fact]
+    public async Task The_previous_token_exactly_one_window_after_its_rotation_is_reuse()
+    {
+        var login = await _grains.NewSessionAsync();
+        var current = await _grains.RotateAsync(login.RefreshToken);
+        fixture.Clock.Advance(ClusterFixture.GraceWindow);
+
+        Assert.Equal(RefreshStatus.ReuseDetected, (await _grains.RefreshAsync(login.RefreshToken)).Status);
+        Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(current)).Status);
+    }
+
+    [Fact]
+    public async Task Inside_the_window_a_token_8_rotations_old_gets_the_current_token_and_one_9_old_is_reuse()
+    {
+        var login = await _grains.NewSessionAsync();
+        var tokens = new List<string> { login.RefreshToken };
+        for (var i = 0; i < 9; i++)
+            tokens.Add(await _grains.RotateAsync(tokens[^1]));
+
+        var eightOld = await _grains.RefreshAsync(tokens[^9]);
+        Assert.Equal((RefreshStatus.Replayed, tokens[^1]), (eightOld.Status, eightOld.Grant!.RefreshToken));
+
+        Assert.Equal(RefreshStatus.ReuseDetected, (await _grains.RefreshAsync(tokens[^10])).Status);
+        Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(tokens[^1])).Status);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Sessions.Api.Http;
 using Sessions.Api.Tokens;
 
 namespace Sessions.Api.Account;
@@ -10,7 +11,7 @@ public static class AccountApi
 {
     public static RouteGroupBuilder MapAccountApi(this IEndpointRouteBuilder app)
     {
-        var account = app.MapGroup("").WithTags("Account").RequireAuthorization();
+        var account = app.MapGroup("").WithTags("Account").RequireAuthorization().NoStore();
         account.MapGet("/me", Me).ProducesProblem(401);
         return account;
     }

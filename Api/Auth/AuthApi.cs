@@ -17,10 +17,10 @@ public static partial class AuthApi
         auth.MapPost("/register", RegisterAsync).RequireRateLimiting(RateLimits.Register)
             .Accepts<RegisterRequest>("application/json")
             .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429);
-        auth.MapPost("/login", LoginAsync).RequireRateLimiting(RateLimits.Login)
+        auth.MapPost("/login", LoginAsync).RequireRateLimiting(RateLimits.Login).NoStore()
             .Accepts<LoginRequest>("application/json")
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
-        auth.MapPost("/refresh", RefreshAsync).RequireRateLimiting(RateLimits.Refresh)
+        auth.MapPost("/refresh", RefreshAsync).RequireRateLimiting(RateLimits.Refresh).NoStore()
             .Accepts<RefreshRequest>("application/json")
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(429).ProducesProblem(503);
         auth.MapPost("/logout", LogoutAsync)
@@ -143,8 +143,6 @@ public static partial class AuthApi
             return Unavailable(http, services.Options.Value);
         if (!inBody)
             services.Transport.SetCookie(http, grant.RefreshToken, grant.RefreshTokenExpiresAt);
-        // RFC 6749 5.1: no cache may keep a token.
-        http.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(new TokenResponse(accessToken, "Bearer", services.Tokens.LifetimeSeconds, grant.SessionId,
             grant.RefreshTokenExpiresAt, inBody ? grant.RefreshToken : null));
     }

@@ -13,7 +13,7 @@ public static class UserSessionsApi
 {
     public static RouteGroupBuilder MapUserSessionsApi(this IEndpointRouteBuilder app)
     {
-        var sessions = app.MapGroup("/auth/sessions").WithTags("Sessions").RequireAuthorization();
+        var sessions = app.MapGroup("/auth/sessions").WithTags("Sessions").RequireAuthorization().NoStore();
         sessions.MapGet("/", ListAsync).ProducesProblem(401).ProducesProblem(503);
         sessions.MapDelete("/{sessionId}", RevokeAsync).ProducesProblem(401).ProducesProblem(404).ProducesProblem(503);
         return sessions;

@@ -1,0 +1,114 @@
+using System.Net;
+
+namespace Sessions.Tests.Api;
+
+/// <summary>API.md v2, "Browsers on other origins (CORS)", and the headers every browser-facing answer carries.</summary>
+[Collection(ApiCluster.Name)]
+public sealed class BrowserAccessTests(ApiFixture fixture)
+{
+    private const string Foreign = "https://evil.example";
+    private readonly HttpClient _client = fixture.Client();
+
+    private Task<HttpResponseMessage> PreflightAsync(string path, string method, string origin)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Options, path);
+        request.Headers.Add("Origin", origin);
+        request.Headers.Add("Access-Control-Request-Method", method);
+        request.Headers.Add("Access-Control-Request-Headers", "content-type, authorization, dpop");
+        return _client.SendAsync(request);
+    }
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? string.Join(", ", values) : null;
+
+    private static string[] List(HttpResponseMessage response, string name) =>
+        (Header(response, name) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    [Theory]
+    [InlineData("/auth/register", "POST")]
+    [InlineData("/auth/login", "POST")]
+    [InlineData("/auth/refresh", "POST")]
+    [InlineData("/auth/logout", "POST")]
+    [InlineData("/auth/logout-all", "POST")]
+    [InlineData("/auth/sessions", "GET")]
+    [InlineData("/auth/sessions/3f2c1a7e-0000-0000-0000-000000000000", "DELETE")]
+    [InlineData("/me", "GET")]
+    [InlineData("/.well-known/jwks.json", "GET")]
+    public async Task A_preflight_from_an_allowed_origin_is_answered_204_with_credentials_methods_headers_and_max_age(string path, string method)
+    {
+        var response = await PreflightAsync(path, method, ApiFixture.AllowedOrigin);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(ApiFixture.AllowedOrigin, Header(response, "Access-Control-Allow-Origin"));
+        Assert.Equal("true", Header(response, "Access-Control-Allow-Credentials"));
+        Assert.Contains(method, List(response, "Access-Control-Allow-Methods"));
+        var headers = List(response, "Access-Control-Allow-Headers").Select(h => h.ToLowerInvariant()).ToArray();
+        Assert.Contains("content-type", headers);
+        Assert.Contains("authorization", headers);
+        Assert.Contains("dpop", headers);
+        Assert.True(int.Parse(Header(response, "Access-Control-Max-Age")!) >= 600);
+        Assert.Contains("Origin", List(response, "Vary"));
+    }
+
+    [Fact]
+    public async Task Answers_to_an_allowed_origin_name_it_allow_credentials_vary_and_expose_the_headers_a_client_reads()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/me");
+        request.Headers.Add("Origin", ApiFixture.AllowedOrigin);
+
+        var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(ApiFixture.AllowedOrigin, Header(response, "Access-Control-Allow-Origin"));
+        Assert.Equal("true", Header(response, "Access-Control-Allow-Credentials"));
+        Assert.Contains("Origin", List(response, "Vary"));
+        var exposed = List(response, "Access-Control-Expose-Headers").Select(h => h.ToLowerInvariant()).ToArray();
+        Assert.Contains("retry-after", exposed);
+        Assert.Contains("www-authenticate", exposed);
+        Assert.Contains("dpop-nonce", exposed);
+    }
+
+    [Fact]
+    public async Task Another_origin_gets_no_access_control_header_on_preflights_or_answers_and_its_cookie_refresh_is_refused()
+    {
+        var login = await _client.LoginAsync("cookie");
+
+        var preflight = await PreflightAsync("/auth/refresh", "POST", Foreign);
+        var refresh = await _client.PostJsonAsync("/auth/refresh", new { }, cookie: login.RefreshToken, origin: Foreign);
+
+        foreach (var response in new[] { preflight, refresh })
+            Assert.DoesNotContain(response.Headers, h => h.Key.StartsWith("Access-Control-Allow-", StringComparison.OrdinalIgnoreCase));
+        await refresh.AssertProblemAsync(403, "origin_not_allowed");
+        // Refused before the session saw it: the cookie's token still rotates.
+        Assert.Equal(HttpStatusCode.OK, (await _client.PostJsonAsync("/auth/refresh", new { refreshToken = login.RefreshToken })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Token_answers_and_personal_data_are_not_stored_by_caches()
+    {
+        var login = await _client.LoginAsync("body");
+        var loginAgain = await _client.PostJsonAsync("/auth/login", new { email = login.Email, password = Infrastructure.TestSteps.Password });
+        var refresh = await _client.PostJsonAsync("/auth/refresh", new { refreshToken = login.RefreshToken });
+        var me = await _client.SendAsync(HttpMethod.Get, "/me", login.AccessToken);
+        var sessions = await _client.SendAsync(HttpMethod.Get, "/auth/sessions", login.AccessToken);
+
+        foreach (var response in new[] { loginAgain, refresh, me, sessions })
+        {
+            Assert.True(response.IsSuccessStatusCode, $"{response.RequestMessage!.RequestUri}: {(int)response.StatusCode}");
+            Assert.True(response.Headers.CacheControl?.NoStore, $"{response.RequestMessage!.RequestUri} has Cache-Control {response.Headers.CacheControl}");
+        }
+    }
+
+    [Theory]
+    [InlineData("GET", "/.well-known/jwks.json")]
+    [InlineData("GET", "/me")]
+    [InlineData("GET", "/no-such-path")]
+    [InlineData("POST", "/auth/refresh")]
+    public async Task Every_answer_says_nosniff_and_names_no_server(string method, string path)
+    {
+        var response = await _client.SendAsync(new HttpMethod(method), path);
+
+        Assert.Equal("nosniff", Header(response, "X-Content-Type-Options"));
+        Assert.Null(Header(response, "Server"));
+    }
+}
