@@ -50,6 +50,7 @@ curl -fs "$api_url/health/ready" >/dev/null || echo "warning: the Api is not rea
 echo "api: $api_url (log: $logs/api.log)"
 echo
 echo "Sessions is running at $api_url"
+echo "  demo:     $api_url/demo/   (the browser client, Development only)"
 echo "  try it:   $api_url/scalar   (interactive, Development only)"
 echo "  contract: $api_url/openapi/v1.json"
 echo "Press Ctrl-C to stop."

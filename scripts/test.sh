@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Runs every test: starts the project's private PostgreSQL (installing it if missing, as root),
-# builds, runs the whole suite, and ends with one line "N passed, N failed, N skipped" read from
+# installs Chromium for the browser tests when it is missing (as root), builds, runs the whole suite, and ends with one line "N passed, N failed, N skipped" read from
 # the test results. Exits non-zero on any failure. Extra arguments go to dotnet test.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test: installing Chromium for the browser tests (Debian package chromium)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "test: Chromium is missing, so the browser tests will fail; install it: sudo apt-get install -y chromium" >&2
+  fi
+fi
 
 started_postgres=false
 if ! scripts/postgres.sh status; then

@@ -17,7 +17,7 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
     protected string ClusterId { get; } = "proc-" + Guid.NewGuid().ToString("N")[..8];
     protected PostgresDatabase Database { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Database = await CreateDatabaseAsync();
+    public virtual async Task InitializeAsync() => Database = await CreateDatabaseAsync();
 
     protected virtual Task<PostgresDatabase> CreateDatabaseAsync() => PostgresDatabase.CreateAsync();
 
@@ -50,7 +50,13 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         ["Api__RegistrationsPerMinutePerAddress"] = "1000000",
     };
 
-    protected string ApiUrl(int node) => $"http://127.0.0.1:{Ports + 2 * silos + node}";
+    /// <summary>The host name Api nodes listen on and are addressed by.</summary>
+    protected virtual string ApiHost => "127.0.0.1";
+
+    protected string ApiUrl(int node) => $"http://{ApiHost}:{Ports + 2 * silos + node}";
+
+    /// <summary>The lines every process started so far printed that contain <paramref name="text"/>.</summary>
+    protected IEnumerable<string> LogLines(string text) => _processes.SelectMany(p => p.Lines(text));
 
     protected ServiceProcess StartSilo(int instance) =>
         Start("Silo", new Dictionary<string, string>(Environment()) { ["Cluster__Instance"] = instance.ToString() });
@@ -87,7 +93,7 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
     protected void AssertSurvived(RefreshFigures figures, DateTime faultOver, ITestOutputHelper output)
     {
         // In a fault test every reuse event a silo logged is a false revocation.
-        var reuse = _processes.SelectMany(p => p.Lines("Security event refresh_token_reuse")).ToList();
+        var reuse = LogLines("Security event refresh_token_reuse").ToList();
         output.WriteLine($"{figures}, false reuse revocations {reuse.Count}");
         reuse.ForEach(output.WriteLine);
         Assert.Equal(0, figures.LostSessions); // every client's latest acknowledged token still refreshes

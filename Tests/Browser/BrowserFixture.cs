@@ -1,0 +1,98 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Playwright;
+using Sessions.Tests.EndToEnd;
+using Sessions.Tests.Infrastructure;
+
+namespace Sessions.Tests.Browser;
+
+/// <summary>
+/// A real silo and a real Api (Development, so it serves /demo/) on loopback and PostgreSQL, two more origins
+/// serving the same Client/ files (one allowed, one not), and a headless Chromium driven by Playwright.
+/// </summary>
+public sealed class BrowserFixture() : ProcessClusterTest(silos: 1, apis: 1)
+{
+    /// <summary>Short, so that the tests see proactive refreshes.</summary>
+    public static readonly TimeSpan AccessTokenLifetime = TimeSpan.FromSeconds(20);
+
+    private readonly List<WebApplication> _origins = [];
+    private IPlaywright? _playwright;
+
+    public IBrowser Browser { get; private set; } = null!;
+    public HttpClient Api { get; private set; } = null!;
+    public string ApiOrigin => ApiUrl(0);
+    /// <summary>Another port of localhost: another origin of the same site, in Api:AllowedOrigins.</summary>
+    public string SiblingOrigin { get; } = $"http://localhost:{FreePorts.Consecutive(1)}";
+    /// <summary>Another port of localhost that is not in Api:AllowedOrigins.</summary>
+    public string ForeignOrigin { get; } = $"http://localhost:{FreePorts.Consecutive(1)}";
+
+    protected override string ApiHost => "localhost";
+
+    protected override Dictionary<string, string> Environment() => new(base.Environment())
+    {
+        // Development, so the Api serves /demo/ (DOTNET_ENVIRONMENT wins over ASPNETCORE_ENVIRONMENT in WebApplication).
+        ["DOTNET_ENVIRONMENT"] = "Development",
+        ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        ["Api__AccessTokenLifetime"] = AccessTokenLifetime.ToString(),
+        ["Api__AllowedOrigins__0"] = ApiOrigin,
+        ["Api__AllowedOrigins__1"] = SiblingOrigin,
+    };
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Browser = await LaunchChromiumAsync();
+        var (_, apis) = await StartClusterAsync();
+        Api = apis[0];
+        await ServeClientAsync(SiblingOrigin);
+        await ServeClientAsync(ForeignOrigin);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        foreach (var origin in _origins)
+            await origin.DisposeAsync();
+        if (Browser is not null)
+            await Browser.DisposeAsync();
+        _playwright?.Dispose();
+        await base.DisposeAsync();
+    }
+
+    /// <summary>Every refresh_token_reuse event the silo and Api have logged so far.</summary>
+    public IReadOnlyList<string> ReuseEvents() => LogLines("Security event refresh_token_reuse").ToList();
+
+    /// <summary>Debian's Chromium (BROWSER-NOTES: Playwright cannot download its own here); CHROMIUM_PATH overrides.</summary>
+    private async Task<IBrowser> LaunchChromiumAsync()
+    {
+        var path = System.Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } p ? p : "/usr/bin/chromium";
+        if (!File.Exists(path))
+            Assert.Fail($"No Chromium at {path}. Install it (as root: apt-get update && apt-get install -y chromium) or set CHROMIUM_PATH; scripts/test.sh installs it when run as root.");
+        _playwright = await Playwright.CreateAsync();
+        return await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = path, Headless = true });
+    }
+
+    /// <summary>A plain static server for Client/ at /client/ and /demo/, as an app on another origin would host it.</summary>
+    private async Task ServeClientAsync(string origin)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(origin);
+        var app = builder.Build();
+        var client = Path.Combine(Repository.Root, "Client");
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = new PhysicalFileProvider(Path.Combine(client, "demo")), RequestPath = "/demo" });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(Path.Combine(client, "demo")), RequestPath = "/demo" });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(client), RequestPath = "/client" });
+        await app.StartAsync();
+        _origins.Add(app);
+    }
+
+    /// <summary>A new user, registered through the Api; returns the email (the password is TestSteps.Password).</summary>
+    public async Task<string> RegisterAsync(string? email = null)
+    {
+        email ??= Sessions.Tests.Api.Http.NewEmail();
+        var response = await Sessions.Tests.Api.Http.PostJsonAsync(Api, "/auth/register", new { email, password = TestSteps.Password });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return email;
+    }
+}

@@ -1,0 +1,248 @@
+using Microsoft.Playwright;
+using Sessions.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Sessions.Tests.Browser;
+
+/// <summary>
+/// The browser client and the demo page in a real Chromium against the real Api and silo: the advice the
+/// project started from (refresh token in an HttpOnly cookie, access token only in memory, silent refresh,
+/// many tabs), working end to end.
+/// </summary>
+[Collection(BrowserCluster.Name)]
+public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper output)
+{
+    private static readonly string Screenshot = Path.Combine(Repository.Root, "docs", "images", "demo.png");
+
+    private string DemoUrl(string origin) => $"{origin}/demo/?api={Uri.EscapeDataString(fixture.ApiOrigin)}";
+
+    private async Task<IPage> OpenDemoAsync(IBrowserContext context, string? origin = null)
+    {
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) => output.WriteLine($"[console {message.Type}] {message.Text}");
+        await page.GotoAsync(DemoUrl(origin ?? fixture.ApiOrigin));
+        await page.WaitForSelectorAsync("body[data-state='signed-in'], body[data-state='signed-out']");
+        return page;
+    }
+
+    private static async Task SignInAsync(IPage page, string email)
+    {
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", TestSteps.Password);
+        await page.ClickAsync("#sign-in");
+        await page.WaitForSelectorAsync("body[data-state='signed-in']");
+    }
+
+    private static Task<string> StateAsync(IPage page) => page.EvaluateAsync<string>("document.body.dataset.state");
+
+    private static async Task<int> CountAsync(IPage page, string selector) => int.Parse(await page.InnerTextAsync(selector));
+
+    [Fact]
+    public async Task Signing_in_shows_the_user_keeps_tokens_out_of_page_storage_and_sets_a_strict_httponly_cookie()
+    {
+        var email = await fixture.RegisterAsync();
+        await using var context = await fixture.Browser.NewContextAsync();
+        var page = await OpenDemoAsync(context);
+        Assert.Equal("signed-out", await StateAsync(page));
+
+        await SignInAsync(page, email);
+
+        await Assertions.Expect(page.Locator("#user-email")).ToHaveTextAsync(email);
+        Assert.Equal(0, await page.EvaluateAsync<int>("localStorage.length"));
+        Assert.Equal(0, await page.EvaluateAsync<int>("sessionStorage.length"));
+        Assert.Equal(0, await page.EvaluateAsync<int>("indexedDB.databases().then(d => d.length)"));
+        Assert.Equal("", await page.EvaluateAsync<string>("document.cookie"));
+        // No JWT anywhere in the page: "eyJ" starts every base64url JSON header.
+        Assert.DoesNotContain("eyJ", await page.ContentAsync());
+
+        var cookie = Assert.Single(await context.CookiesAsync(), c => c.Name == "refresh_token");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+        Assert.Equal("/auth", cookie.Path);
+        Assert.Equal("localhost", cookie.Domain);
+    }
+
+    [Fact]
+    public async Task A_reload_stays_signed_in_by_exactly_one_silent_refresh()
+    {
+        var email = await fixture.RegisterAsync();
+        await using var context = await fixture.Browser.NewContextAsync();
+        var page = await OpenDemoAsync(context);
+        await SignInAsync(page, email);
+        var refreshes = 0;
+        page.Request += (_, request) => refreshes += request.Url.EndsWith("/auth/refresh", StringComparison.Ordinal) && request.Method == "POST" ? 1 : 0;
+
+        await page.ReloadAsync();
+        await page.WaitForSelectorAsync("body[data-state='signed-in']");
+        await Assertions.Expect(page.Locator("#user-email")).ToHaveTextAsync(email);
+
+        Assert.Equal(1, refreshes);
+    }
+
+    [Fact]
+    public async Task For_a_minute_of_api_calls_no_401_surfaces_and_the_token_is_refreshed_ahead_of_expiry()
+    {
+        var email = await fixture.RegisterAsync();
+        await using var context = await fixture.Browser.NewContextAsync();
+        var page = await OpenDemoAsync(context);
+        await SignInAsync(page, email);
+        var refreshesBefore = await CountAsync(page, "#refresh-count");
+
+        // A call every second for 60 s, three access-token lifetimes.
+        var calls = await page.EvaluateAsync<int>(@"async () => {
+            let calls = 0;
+            for (const end = Date.now() + 60000; Date.now() < end; calls++) {
+                const email = await window.demo.callMe();
+                if (!email) throw new Error('no email from /me');
+                await new Promise(r => setTimeout(r, 1000));
+            }
+            return calls;
+        }");
+
+        Assert.True(calls >= 50, $"{calls} calls");
+        Assert.Equal(0, await CountAsync(page, "#unauthorized-count"));
+        Assert.Equal("signed-in", await StateAsync(page));
+        // 60 s of 20 s tokens, each refreshed before it expired.
+        Assert.True(await CountAsync(page, "#refresh-count") - refreshesBefore >= 3, "fewer than 3 proactive refreshes in 60 s");
+    }
+
+    [Fact]
+    public async Task Five_tabs_sharing_one_cookie_refreshing_at_once_never_sign_each_other_out()
+    {
+        var email = await fixture.RegisterAsync();
+        await using var context = await fixture.Browser.NewContextAsync();
+        var first = await OpenDemoAsync(context);
+        await SignInAsync(first, email);
+        var tabs = new List<IPage> { first };
+        for (var i = 1; i < 5; i++)
+            tabs.Add(await OpenDemoAsync(context));
+        Assert.All(await Task.WhenAll(tabs.Select(StateAsync)), state => Assert.Equal("signed-in", state));
+
+        // 30 s: every tab refreshes with the shared cookie at random moments (so requests cross in flight and
+        // arrive out of order) and calls the API through its client in between.
+        var calls = await Task.WhenAll(tabs.Select(tab => tab.EvaluateAsync<int>(@"async api => {
+            let calls = 0;
+            for (const end = Date.now() + 30000; Date.now() < end; calls++) {
+                await new Promise(r => setTimeout(r, Math.random() * 700));
+                const refresh = await fetch(api + '/auth/refresh', { method: 'POST', credentials: 'include',
+                    headers: { 'Content-Type': 'application/json' }, body: '{}' });
+                if (refresh.status !== 200) throw new Error('refresh answered ' + refresh.status);
+                await window.demo.callMe();
+            }
+            return calls;
+        }", fixture.ApiOrigin)));
+        output.WriteLine($"refresh rounds per tab: {string.Join(", ", calls)}");
+
+        // All five reload together: five silent refreshes in one burst.
+        await Task.WhenAll(tabs.Select(tab => tab.ReloadAsync()));
+        foreach (var tab in tabs)
+        {
+            await tab.WaitForSelectorAsync("body[data-state='signed-in']");
+            Assert.Equal(email, await tab.EvaluateAsync<string>("window.demo.callMe()"));
+            Assert.Equal(0, await CountAsync(tab, "#unauthorized-count"));
+        }
+        Assert.Empty(fixture.ReuseEvents());
+    }
+
+    [Fact]
+    public async Task Signing_out_in_one_tab_signs_out_every_other_tab_within_a_second()
+    {
+        var email = await fixture.RegisterAsync();
+        await using var context = await fixture.Browser.NewContextAsync();
+        var first = await OpenDemoAsync(context);
+        await SignInAsync(first, email);
+        var others = new[] { await OpenDemoAsync(context), await OpenDemoAsync(context) };
+        Assert.All(await Task.WhenAll(others.Select(StateAsync)), state => Assert.Equal("signed-in", state));
+
+        await first.ClickAsync("#sign-out");
+        await first.WaitForSelectorAsync("body[data-state='signed-out']");
+
+        foreach (var tab in others)
+        {
+            await tab.WaitForSelectorAsync("body[data-state='signed-out']", new() { Timeout = 1000 });
+            Assert.False(await tab.EvaluateAsync<bool>("window.demo.client.signedIn"));
+            Assert.True(await tab.EvaluateAsync<bool>("window.demo.client.accessTokenExpiresAt === null"));
+        }
+    }
+
+    [Fact]
+    public async Task A_session_revoked_from_another_device_ends_signed_out_at_its_next_call()
+    {
+        var email = await fixture.RegisterAsync();
+        await using var laptop = await fixture.Browser.NewContextAsync();
+        await using var phone = await fixture.Browser.NewContextAsync();
+        var laptopPage = await OpenDemoAsync(laptop);
+        await SignInAsync(laptopPage, email);
+        var laptopSession = await laptopPage.EvaluateAsync<string>("window.demo.client.sessionId");
+        var phonePage = await OpenDemoAsync(phone);
+        await SignInAsync(phonePage, email);
+
+        await phonePage.ClickAsync("#refresh-sessions");
+        var row = phonePage.Locator($"#sessions li[data-session-id='{laptopSession}']");
+        await Assertions.Expect(row).ToHaveAttributeAsync("data-current", "false");
+        await row.Locator("button.revoke").ClickAsync();
+        await Assertions.Expect(row).ToHaveCountAsync(0);
+
+        await Assert.ThrowsAnyAsync<PlaywrightException>(() => laptopPage.EvaluateAsync<string>("window.demo.callMe()"));
+        await laptopPage.WaitForSelectorAsync("body[data-state='signed-out']");
+        Assert.Equal("signed-in", await StateAsync(phonePage));
+    }
+
+    [Fact]
+    public async Task The_demo_on_another_origin_of_the_site_works_through_cors_and_on_a_foreign_origin_signs_in_nothing()
+    {
+        var email = await fixture.RegisterAsync();
+        await using var sibling = await fixture.Browser.NewContextAsync();
+        var page = await OpenDemoAsync(sibling, fixture.SiblingOrigin);
+        await SignInAsync(page, email);
+        Assert.Equal(email, await page.EvaluateAsync<string>("window.demo.callMe()"));
+        await page.ReloadAsync(); // the cookie set by the Api's origin goes back to it from this one
+        await page.WaitForSelectorAsync("body[data-state='signed-in']");
+
+        var stranger = await fixture.RegisterAsync();
+        await using var foreign = await fixture.Browser.NewContextAsync();
+        var foreignPage = await OpenDemoAsync(foreign, fixture.ForeignOrigin);
+        await foreignPage.FillAsync("#email", stranger);
+        await foreignPage.FillAsync("#password", TestSteps.Password);
+        await foreignPage.ClickAsync("#sign-in");
+        await Assertions.Expect(foreignPage.Locator("#error")).Not.ToBeEmptyAsync();
+        Assert.Equal("signed-out", await StateAsync(foreignPage));
+
+        // The browser stopped the login at its preflight: the stranger has no session but the one we open now.
+        var login = await Sessions.Tests.Api.Http.PostJsonAsync(fixture.Api, "/auth/login",
+            new { email = stranger, password = TestSteps.Password, refreshTokenIn = "body" });
+        var accessToken = (await Sessions.Tests.Api.Http.JsonAsync(login)).GetProperty("accessToken").GetString();
+        var sessions = await Sessions.Tests.Api.Http.JsonAsync(await Sessions.Tests.Api.Http.SendAsync(fixture.Api, HttpMethod.Get, "/auth/sessions", accessToken));
+        Assert.Equal(1, sessions.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task The_readme_screenshot_shows_a_signed_in_user_with_two_devices()
+    {
+        var email = await fixture.RegisterAsync($"ada.lovelace+{Guid.NewGuid().ToString("N")[..6]}@example.com");
+        await using var other = await fixture.Browser.NewContextAsync(new()
+        {
+            UserAgent = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1",
+        });
+        await SignInAsync(await OpenDemoAsync(other), email);
+        await using var context = await fixture.Browser.NewContextAsync(new()
+        {
+            ViewportSize = new() { Width = 1280, Height = 800 },
+            UserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36",
+        });
+        var page = await OpenDemoAsync(context);
+        await SignInAsync(page, email);
+        await page.ClickAsync("#refresh-sessions");
+        await Assertions.Expect(page.Locator("#sessions li")).ToHaveCountAsync(2);
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Screenshot)!);
+        await page.ScreenshotAsync(new() { Path = Screenshot, FullPage = true });
+        Assert.True(new FileInfo(Screenshot).Length > 10_000);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrowserCluster : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser";
+}
