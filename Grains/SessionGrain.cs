@@ -129,7 +129,12 @@ public sealed partial class SessionGrain(
 
     // No resync here: after a failed write memory is the stored state or a revocation not yet stored,
     // so a stale answer can only ever refuse a token.
-    public Task<bool> IsActiveAsync() => Task.FromResult(state.RecordExists && Session.IsActiveAt(time.GetUtcNow()));
+    public Task<bool> IsActiveAsync()
+    {
+        if (!state.RecordExists)
+            DeactivateOnIdle();
+        return Task.FromResult(state.RecordExists && Session.IsActiveAt(time.GetUtcNow()));
+    }
 
     public async Task<SessionInfo?> GetInfoAsync()
     {
@@ -140,11 +145,20 @@ public sealed partial class SessionGrain(
             : null;
     }
 
-    private bool Verifies(string refreshToken, out RefreshToken token) =>
-        RefreshToken.TryParse(refreshToken, out token)
-        && token.SessionId == SessionId
-        && state.RecordExists
-        && RefreshTokenMac.Verify(MacKey, token);
+    private bool Verifies(string refreshToken, out RefreshToken token)
+    {
+        if (!state.RecordExists)
+        {
+            // A token naming no session (forged, or purged) must not keep an activation alive: a flood of
+            // them would fill the silo (API.md, "Limits").
+            DeactivateOnIdle();
+            token = default;
+            return false;
+        }
+        return RefreshToken.TryParse(refreshToken, out token)
+            && token.SessionId == SessionId
+            && RefreshTokenMac.Verify(MacKey, token);
+    }
 
     private SessionGrant Grant() => new(
         SessionId, Session.UserId, Session.Email, Session.Roles,

@@ -183,6 +183,35 @@ public sealed class RotationTests(MemoryClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Tokens_naming_no_session_leave_no_session_loaded()
+    {
+        var forged = Enumerable.Range(0, 20).Select(_ =>
+        {
+            var signed = new byte[RefreshToken.SignedLength];
+            RefreshToken.WriteSignedPart(signed, Guid.NewGuid(), 0);
+            return RefreshToken.Format(signed, new byte[RefreshToken.MacLength]);
+        }).ToArray();
+
+        foreach (var token in forged)
+        {
+            Assert.Equal(RefreshStatus.Invalid, (await _grains.RefreshAsync(token)).Status);
+            Assert.True(RefreshToken.TryParse(token, out var parsed));
+            Assert.False(await _grains.GetGrain<ISessionGrain>(parsed.SessionId).LogoutAsync(token));
+        }
+
+        var management = _grains.GetGrain<IManagementGrain>(0);
+        var ids = forged.Select(t => RefreshToken.TryParse(t, out var p) ? p.SessionId : default).ToHashSet();
+        for (var waited = 0; ; waited += 100)
+        {
+            var active = (await management.GetActiveGrains(GrainType.Create("session"))).Count(id => ids.Contains(id.GetGuidKey()));
+            if (active == 0)
+                break;
+            Assert.True(waited < 10_000, $"{active} forged sessions still loaded");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task A_tampered_token_is_rejected_and_revokes_nothing()
     {
         var login = await _grains.NewSessionAsync();

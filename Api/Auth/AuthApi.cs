@@ -23,7 +23,8 @@ public static partial class AuthApi
         auth.MapPost("/refresh", RefreshAsync).RequireRateLimiting(RateLimits.Refresh).NoStore()
             .Accepts<RefreshRequest>("application/json")
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(429).ProducesProblem(503);
-        auth.MapPost("/logout", LogoutAsync)
+        // Logout shares refresh's per-address limit: both reach a session grain for any token presented.
+        auth.MapPost("/logout", LogoutAsync).RequireRateLimiting(RateLimits.Refresh)
             .Accepts<RefreshRequest>("application/json")
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(503);
         auth.MapPost("/logout-all", LogoutAllAsync).RequireAuthorization()
