@@ -27,6 +27,12 @@ public sealed class ApiOptions
     /// <summary>How often each Api node re-reads the key ring.</summary>
     public TimeSpan KeyRingRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Reverse proxies (addresses, or networks such as "10.0.0.0/8") whose X-Forwarded-For names the client.
+    /// Requests from anywhere else are limited by their own socket address; an X-Forwarded-For they send is ignored.
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
+
     public int LoginsPerMinutePerAddress { get; set; } = 100;
     public int RegistrationsPerMinutePerAddress { get; set; } = 100;
     public int RefreshesPerMinutePerAddress { get; set; } = 6000;
@@ -57,6 +63,8 @@ public sealed class ApiOptionsValidator(IHostEnvironment environment) : IValidat
         Require(o.AllowedOrigins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.GetLeftPart(UriPartial.Authority) == origin.TrimEnd('/')),
             "AllowedOrigins must hold origins such as \"https://app.example.com\" (scheme, host, optional port; no path).");
         Require(!o.AllowInsecureHttp || environment.IsDevelopment(), "AllowInsecureHttp is for Development only.");
+        Require(o.TrustedProxies.All(proxy => System.Net.IPAddress.TryParse(proxy, out _) || System.Net.IPNetwork.TryParse(proxy, out _)),
+            "TrustedProxies must hold IP addresses or networks such as \"10.0.0.0/8\".");
         Require(Keys.KeyEncryption.TryDecode(o.KeyEncryptionKey) is not null,
             "KeyEncryptionKey must be 32 random bytes in base64 (generate one with: openssl rand -base64 32).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

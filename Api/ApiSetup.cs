@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -75,8 +74,7 @@ public static class ApiSetup
         services.AddAuthorization();
 
         services.AddBrowserAccess();
-        services.AddRateLimiter();
-        services.AddSingleton<IConfigureOptions<RateLimiterOptions>, RateLimits>();
+        services.AddRateLimits();
 
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {

@@ -12,6 +12,7 @@ builder.AddSessionsClient();
 builder.AddSessionsApi();
 
 var app = builder.Build();
+app.UseTrustedProxies();
 app.UseBrowserHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();

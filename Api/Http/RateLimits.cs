@@ -1,29 +1,76 @@
+using System.Net;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Sessions.Api.Http;
 
-/// <summary>Per-client-address limits on the endpoints anyone can call (API.md, "Limits and malformed requests").</summary>
-public sealed class RateLimits(IOptions<ApiOptions> options) : IConfigureOptions<RateLimiterOptions>
+/// <summary>
+/// Per-client-address limits on the endpoints anyone can call (API.md, "Limits and malformed requests"),
+/// and who the client is behind the configured trusted proxies.
+/// </summary>
+public static class RateLimits
 {
     public const string Login = "login", Register = "register", Refresh = "refresh";
 
-    public void Configure(RateLimiterOptions limiter)
+    public static IServiceCollection AddRateLimits(this IServiceCollection services)
     {
-        var o = options.Value;
-        limiter.AddPolicy(Login, http => PerAddress(http, o.LoginsPerMinutePerAddress));
-        limiter.AddPolicy(Register, http => PerAddress(http, o.RegistrationsPerMinutePerAddress));
-        limiter.AddPolicy(Refresh, http => PerAddress(http, o.RefreshesPerMinutePerAddress));
-        limiter.OnRejected = (context, _) =>
-        {
-            var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
-            return new ValueTask(Problems.RetryLater(context.HttpContext, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
-                "Too many requests from this address; retry later.", retryAfter).ExecuteAsync(context.HttpContext));
-        };
+        services.AddRateLimiter();
+        services.AddSingleton<IConfigureOptions<RateLimiterOptions>, Policies>();
+        services.AddSingleton<IConfigureOptions<ForwardedHeadersOptions>, TrustedProxies>();
+        return services;
     }
 
+    /// <summary>Resolves X-Forwarded-For from trusted proxies before anything reads the client address.</summary>
+    public static IApplicationBuilder UseTrustedProxies(this IApplicationBuilder app) =>
+        app.ApplicationServices.GetRequiredService<IOptions<ApiOptions>>().Value.TrustedProxies.Length == 0
+            ? app
+            : app.UseForwardedHeaders();
+
+    // A sliding window: a fixed one lets twice the limit through across a window boundary.
     private static RateLimitPartition<string> PerAddress(HttpContext http, int permitsPerMinute) =>
-        RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = permitsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+        RateLimitPartition.GetSlidingWindowLimiter(ClientAddress.Key(http.Connection.RemoteIpAddress), _ => new SlidingWindowRateLimiterOptions
+        {
+            PermitLimit = permitsPerMinute,
+            Window = TimeSpan.FromMinutes(1),
+            SegmentsPerWindow = 12,
+            QueueLimit = 0,
+        });
+
+    private sealed class Policies(IOptions<ApiOptions> options) : IConfigureOptions<RateLimiterOptions>
+    {
+        public void Configure(RateLimiterOptions limiter)
+        {
+            var o = options.Value;
+            limiter.AddPolicy(Login, http => PerAddress(http, o.LoginsPerMinutePerAddress));
+            limiter.AddPolicy(Register, http => PerAddress(http, o.RegistrationsPerMinutePerAddress));
+            limiter.AddPolicy(Refresh, http => PerAddress(http, o.RefreshesPerMinutePerAddress));
+            limiter.OnRejected = (context, _) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+                return new ValueTask(Problems.RetryLater(context.HttpContext, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
+                    "Too many requests from this address; retry later.", retryAfter).ExecuteAsync(context.HttpContext));
+            };
+        }
+    }
+
+    private sealed class TrustedProxies(IOptions<ApiOptions> options) : IConfigureOptions<ForwardedHeadersOptions>
+    {
+        public void Configure(ForwardedHeadersOptions forwarded)
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // Only what is configured, not ASP.NET Core's loopback defaults; every hop must be trusted to be skipped.
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            forwarded.ForwardLimit = null;
+            foreach (var proxy in options.Value.TrustedProxies)
+            {
+                if (proxy.Contains('/', StringComparison.Ordinal))
+                    forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(proxy));
+                else
+                    forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+        }
+    }
 }
