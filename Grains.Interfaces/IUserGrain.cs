@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 
 namespace Sessions;
 
-/// <summary>A user account: credentials, roles, failed-login counting and the index of its sessions. Keyed by the user id.</summary>
+/// <summary>A user account: credentials, roles and the index of its sessions. Keyed by the user id.</summary>
 [Alias("Sessions.IUserGrain")]
 public interface IUserGrain : IGrainWithGuidKey
 {
@@ -10,9 +10,12 @@ public interface IUserGrain : IGrainWithGuidKey
     [Alias("Create")]
     Task<bool> CreateAsync(string email, string password);
 
-    /// <summary>Checks the password under the failed-login limit and, on success, opens a session.</summary>
-    [Alias("Login")]
-    Task<LoginResult> LoginAsync(string password, ClientInfo client);
+    /// <summary>
+    /// Checks the password and, on success, opens a session (revoking the least recently refreshed one first
+    /// when the user is at MaxActiveSessions). Called by the email index, which applies the failed-login limits.
+    /// </summary>
+    [Alias("LoginAttempt")]
+    Task<LoginResult> LoginAsync(LoginAttempt attempt);
 
     /// <summary>The user's active sessions; dead ones are dropped from the index.</summary>
     [Alias("GetSessions")]
@@ -36,11 +39,12 @@ public interface IEmailIndexGrain : IGrainWithStringKey
     Task<RegistrationResult> RegisterAsync(string password);
 
     /// <summary>
-    /// Logs in the user registered under this email. An unknown email answers exactly like a wrong
-    /// password, after the same amount of hashing work.
+    /// Logs in the user registered under this email, under the failed-login limits of this email (per client
+    /// address, and for all addresses together). An unknown email answers exactly like a wrong password,
+    /// after the same hashing work, and is limited the same way.
     /// </summary>
-    [Alias("Login")]
-    Task<LoginResult> LoginAsync(string password, ClientInfo client);
+    [Alias("LoginAttempt")]
+    Task<LoginResult> LoginAsync(LoginAttempt attempt);
 }
 
 public static class EmailIndex

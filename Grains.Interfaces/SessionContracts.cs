@@ -47,7 +47,7 @@ public sealed record RefreshResult([property: Id(0)] RefreshStatus Status, [prop
 
 /// <summary>Why a session was revoked; kept on the session for the audit trail.</summary>
 [GenerateSerializer, Alias("Sessions.RevocationReason")]
-public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse }
+public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse, SessionLimit }
 
 /// <summary>One active session as the session list shows it.</summary>
 [GenerateSerializer, Immutable, Alias("Sessions.SessionInfo")]
@@ -58,6 +58,13 @@ public sealed record SessionInfo(
     [property: Id(3)] DateTimeOffset ExpiresAt,
     [property: Id(4)] string? UserAgent,
     [property: Id(5)] string? IpAddress);
+
+/// <summary>One login attempt as the Api passes it on. Past <see cref="Deadline"/> the Api has answered 503, so the attempt is dropped.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.LoginAttempt")]
+public sealed record LoginAttempt(
+    [property: Id(0)] string Password,
+    [property: Id(1)] ClientInfo Client,
+    [property: Id(2)] DateTimeOffset Deadline);
 
 [GenerateSerializer, Alias("Sessions.LoginStatus")]
 public enum LoginStatus { Succeeded, InvalidCredentials, TooManyAttempts }

@@ -1,19 +1,26 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Sessions.Grains;
 
 /// <summary>
 /// One per normalized email (key "e:" + email). Non-reentrant, so two registrations of one email
-/// are serialized and only the first creates a user.
+/// are serialized and only the first creates a user; every login of the email passes here, known or
+/// not, which makes it the place of the failed-login limits.
 /// </summary>
 [GrainType("email")]
-public sealed class EmailIndexGrain(
+public sealed partial class EmailIndexGrain(
     [PersistentState(stateName: "email", storageName: StorageNames.Grains)] IPersistentState<EmailIndexState> state,
     PasswordHashing passwords,
+    IOptions<SessionOptions> options,
+    [FromKeyedServices(SessionClock.Key)] TimeProvider time,
     ILogger<EmailIndexGrain> logger) : Grain, IEmailIndexGrain
 {
     // Unknown emails are checked against this so they cost the same time as a wrong password.
     private static string? s_dummyHash;
+
+    private readonly FailedLogins _failedLogins = new(options.Value);
 
     private string Email => EmailIndex.EmailOf(this.GetPrimaryKeyString());
 
@@ -30,14 +37,41 @@ public sealed class EmailIndexGrain(
         return new RegistrationResult(Registered: true, userId);
     }
 
-    public async Task<LoginResult> LoginAsync(string password, ClientInfo client)
+    public async Task<LoginResult> LoginAsync(LoginAttempt attempt)
     {
-        if (state.RecordExists)
-            return await GrainFactory.GetGrain<IUserGrain>(state.State.UserId).LoginAsync(password, client);
+        var now = time.GetUtcNow();
+        var address = ClientAddress.Key(attempt.Client.IpAddress);
+        if (_failedLogins.RetryAfter(address, now) is { } retryAfter)
+        {
+            LogLoginThrottled(logger, address, retryAfter);
+            return new LoginResult(LoginStatus.TooManyAttempts, RetryAfter: retryAfter);
+        }
 
+        var result = state.RecordExists
+            ? await GrainFactory.GetGrain<IUserGrain>(state.State.UserId).LoginAsync(attempt)
+            : await UnknownEmailAsync(attempt);
+        if (result.Status == LoginStatus.InvalidCredentials)
+        {
+            _failedLogins.Add(address, now);
+            // The count lives in memory: keep it for as long as it can matter.
+            DelayDeactivation(options.Value.FailedLoginWindow);
+        }
+        else if (result.Status == LoginStatus.Succeeded)
+        {
+            _failedLogins.Clear(address);
+        }
+        return result;
+    }
+
+    private async Task<LoginResult> UnknownEmailAsync(LoginAttempt attempt)
+    {
         var dummy = new UserState();
-        s_dummyHash ??= await passwords.HashAsync(dummy, Guid.NewGuid().ToString());
-        await passwords.VerifyAsync(dummy, s_dummyHash, password);
+        s_dummyHash ??= await passwords.HashAsync(dummy, Guid.NewGuid().ToString(), DateTimeOffset.MaxValue);
+        await passwords.VerifyAsync(dummy, s_dummyHash, attempt.Password, attempt.Deadline);
         return new LoginResult(LoginStatus.InvalidCredentials);
     }
+
+    [LoggerMessage(EventId = 2003, EventName = "login_throttled", Level = LogLevel.Warning,
+        Message = "Security event login_throttled: an email is held back for {Address} for {RetryAfter}")]
+    private static partial void LogLoginThrottled(ILogger logger, string address, TimeSpan retryAfter);
 }

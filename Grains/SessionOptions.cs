@@ -10,8 +10,13 @@ public sealed class SessionOptions
     public TimeSpan SessionAbsoluteLifetime { get; set; } = TimeSpan.FromDays(7);
     public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromHours(24);
     public TimeSpan ReuseGraceWindow { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>Failed logins of one email from one client address within the window before that address waits.</summary>
     public int MaxFailedLogins { get; set; } = 10;
+    /// <summary>Failed logins of one email from all addresses within the window before every address waits.</summary>
+    public int MaxFailedLoginsPerAccount { get; set; } = 100;
     public TimeSpan FailedLoginWindow { get; set; } = TimeSpan.FromMinutes(15);
+    /// <summary>Active sessions per user; a login beyond it revokes the least recently refreshed.</summary>
+    public int MaxActiveSessions { get; set; } = 50;
 
     /// <summary>
     /// Base64 server secret (at least 32 bytes) mixed into every refresh-token MAC key, so the
@@ -38,6 +43,10 @@ public sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
             errors.Add($"{SessionOptions.Section}:ReuseGraceWindow must not be negative (it is {o.ReuseGraceWindow}).");
         if (o.MaxFailedLogins < 1)
             errors.Add($"{SessionOptions.Section}:MaxFailedLogins must be at least 1 (it is {o.MaxFailedLogins}).");
+        if (o.MaxFailedLoginsPerAccount < o.MaxFailedLogins)
+            errors.Add($"{SessionOptions.Section}:MaxFailedLoginsPerAccount must be at least MaxFailedLogins (it is {o.MaxFailedLoginsPerAccount}).");
+        if (o.MaxActiveSessions < 1)
+            errors.Add($"{SessionOptions.Section}:MaxActiveSessions must be at least 1 (it is {o.MaxActiveSessions}).");
         if (RefreshTokenMac.DecodePepper(o.RefreshTokenPepper) is null)
             errors.Add($"{SessionOptions.Section}:RefreshTokenPepper must be set to at least 32 random bytes in base64 " +
                        "(generate one with: openssl rand -base64 32).");

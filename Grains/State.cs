@@ -75,8 +75,7 @@ public sealed record UserState
     [Id(1)] public string PasswordHash { get; init; } = "";
     [Id(2)] public ImmutableArray<string> Roles { get; init; } = [];
     [Id(3)] public DateTimeOffset CreatedAt { get; init; }
-    /// <summary>Failed logins inside the current window, oldest first.</summary>
-    [Id(4)] public ImmutableArray<DateTimeOffset> FailedLogins { get; init; } = [];
+    // Id 4 held failed logins; they are counted in memory by the email index now, and old rows' values are skipped.
     /// <summary>The user's sessions and their absolute deadlines; the session grains are the truth.</summary>
     [Id(5)] public ImmutableDictionary<Guid, DateTimeOffset> Sessions { get; init; } = ImmutableDictionary<Guid, DateTimeOffset>.Empty;
 }

@@ -27,48 +27,61 @@ public sealed partial class UserGrain(
         if (state.RecordExists)
             return false;
         var user = new UserState { Email = email, Roles = DefaultRoles, CreatedAt = time.GetUtcNow() };
-        await state.WriteOrRollBackAsync(user with { PasswordHash = await passwords.HashAsync(user, password) }, logger);
+        await state.WriteOrRollBackAsync(user with { PasswordHash = await passwords.HashAsync(user, password, DateTimeOffset.MaxValue) }, logger);
         return true;
     }
 
-    public async Task<LoginResult> LoginAsync(string password, ClientInfo client)
+    public async Task<LoginResult> LoginAsync(LoginAttempt attempt)
     {
         if (!state.RecordExists)
             return new LoginResult(LoginStatus.InvalidCredentials);
 
-        var now = time.GetUtcNow();
-        var failures = User.FailedLogins.RemoveAll(at => at <= now - _options.FailedLoginWindow);
-        if (failures.Length >= _options.MaxFailedLogins)
-        {
-            // Locked until the oldest of the counted failures leaves the window, whatever the password.
-            var retryAfter = failures[^_options.MaxFailedLogins] + _options.FailedLoginWindow - now;
-            LogLoginThrottled(logger, UserId, retryAfter);
-            return new LoginResult(LoginStatus.TooManyAttempts, RetryAfter: retryAfter);
-        }
-
-        var verdict = await passwords.VerifyAsync(User, User.PasswordHash, password);
+        // A wrong password writes nothing: the email index counts failures in memory, and an unknown email,
+        // which has nothing to write, must not be told apart by time.
+        var verdict = await passwords.VerifyAsync(User, User.PasswordHash, attempt.Password, attempt.Deadline);
         if (verdict == PasswordVerificationResult.Failed)
         {
-            await state.WriteOrRollBackAsync(User with { FailedLogins = failures.Add(now) }, logger);
-            LogLoginFailed(logger, UserId, failures.Length + 1);
+            LogLoginFailed(logger, UserId);
             return new LoginResult(LoginStatus.InvalidCredentials);
         }
 
+        var now = time.GetUtcNow();
+        var sessions = await WithRoomForOneMoreAsync(LiveEntries(now));
         // Index the session before it exists, so logout-all can never miss one; a session that then
         // fails to start is a dead entry, dropped when the index is next read.
         var sessionId = Guid.NewGuid();
         var next = User with
         {
-            FailedLogins = [],
-            Sessions = LiveEntries(now).Add(sessionId, now + _options.SessionAbsoluteLifetime),
-            PasswordHash = verdict == PasswordVerificationResult.SuccessRehashNeeded ? await passwords.HashAsync(User, password) : User.PasswordHash,
+            Sessions = sessions.Add(sessionId, now + _options.SessionAbsoluteLifetime),
+            PasswordHash = verdict == PasswordVerificationResult.SuccessRehashNeeded
+                ? await passwords.HashAsync(User, attempt.Password, attempt.Deadline)
+                : User.PasswordHash,
         };
         await state.WriteOrRollBackAsync(next, logger);
 
+        var client = attempt.Client;
         var grant = await GrainFactory.GetGrain<ISessionGrain>(sessionId)
             .StartAsync(new SessionStart(UserId, User.Email, User.Roles, client.UserAgent, client.IpAddress));
         LogLoginSucceeded(logger, UserId, sessionId);
         return new LoginResult(LoginStatus.Succeeded, grant);
+    }
+
+    /// <summary>
+    /// At MaxActiveSessions, drops the index entries of sessions that ended and revokes the least recently
+    /// refreshed of the rest (durably, before the login is answered), so the new session fits.
+    /// </summary>
+    private async Task<ImmutableDictionary<Guid, DateTimeOffset>> WithRoomForOneMoreAsync(ImmutableDictionary<Guid, DateTimeOffset> sessions)
+    {
+        if (sessions.Count < _options.MaxActiveSessions)
+            return sessions;
+        var ids = sessions.Keys.ToArray();
+        var infos = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).GetInfoAsync()));
+        var active = infos.OfType<SessionInfo>().OrderBy(s => s.LastRefreshedAt).ToList();
+        var revoked = active.Take(active.Count - (_options.MaxActiveSessions - 1)).Select(s => s.SessionId).ToList();
+        await Task.WhenAll(revoked.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(RevocationReason.SessionLimit)));
+        if (revoked.Count > 0)
+            LogSessionLimit(logger, UserId, revoked.Count);
+        return sessions.RemoveRange(ids.Where((_, i) => infos[i] is null).Concat(revoked));
     }
 
     public async Task<ImmutableArray<SessionInfo>> GetSessionsAsync()
@@ -121,12 +134,12 @@ public sealed partial class UserGrain(
     private static partial void LogLoginSucceeded(ILogger logger, Guid userId, Guid sessionId);
 
     [LoggerMessage(EventId = 2002, EventName = "login_failed", Level = LogLevel.Warning,
-        Message = "Security event login_failed: user {UserId}, wrong password ({FailureCount} in the window)")]
-    private static partial void LogLoginFailed(ILogger logger, Guid userId, int failureCount);
+        Message = "Security event login_failed: user {UserId}, wrong password")]
+    private static partial void LogLoginFailed(ILogger logger, Guid userId);
 
-    [LoggerMessage(EventId = 2003, EventName = "login_throttled", Level = LogLevel.Warning,
-        Message = "Security event login_throttled: user {UserId} is locked for {RetryAfter}")]
-    private static partial void LogLoginThrottled(ILogger logger, Guid userId, TimeSpan retryAfter);
+    [LoggerMessage(EventId = 2005, EventName = "session_limit", Level = LogLevel.Information,
+        Message = "Security event session_limit: user {UserId} is at the session limit; {Count} least recently refreshed sessions revoked")]
+    private static partial void LogSessionLimit(ILogger logger, Guid userId, int count);
 
     [LoggerMessage(EventId = 2004, EventName = "logout_all", Level = LogLevel.Information,
         Message = "Security event logout_all: user {UserId} revoked {Count} sessions")]

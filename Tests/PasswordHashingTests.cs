@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using Sessions.Grains;
 
 namespace Sessions.Tests;
@@ -10,13 +11,13 @@ public sealed class PasswordHashingTests
     {
         var cores = Environment.ProcessorCount;
         using var hasher = new GatedHasher();
-        var hashing = new PasswordHashing(hasher);
+        using var hashing = new PasswordHashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = cores }), TimeProvider.System);
 
         // Callers on threads of their own, so only the limit can hold them back.
         var callers = Enumerable.Range(0, 3 * cores).Select(_ =>
         {
             var done = new TaskCompletionSource<string>();
-            new Thread(() => done.SetResult(hashing.HashAsync(new UserState(), "password").GetAwaiter().GetResult())).Start();
+            new Thread(() => done.SetResult(hashing.HashAsync(new UserState(), "password", DateTimeOffset.MaxValue).GetAwaiter().GetResult())).Start();
             return done.Task;
         }).ToList();
         await hasher.WaitUntilInsideAsync(cores);
@@ -28,12 +29,48 @@ public sealed class PasswordHashingTests
         Assert.Equal(cores, hasher.MostInside);
     }
 
+    [Fact]
+    public async Task A_full_queue_refuses_a_hash_at_once()
+    {
+        using var hasher = new GatedHasher();
+        using var hashing = new PasswordHashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = 1, MaxQueue = 1 }), TimeProvider.System);
+        var running = Task.Run(() => hashing.HashAsync(new UserState(), "running", DateTimeOffset.MaxValue));
+        await hasher.WaitUntilInsideAsync(1);
+        var queued = hashing.HashAsync(new UserState(), "queued", DateTimeOffset.MaxValue);
+
+        var refused = hashing.HashAsync(new UserState(), "refused", DateTimeOffset.MaxValue);
+
+        Assert.True(refused.IsCompleted, "a full queue must answer at once");
+        await Assert.ThrowsAsync<OverloadedException>(() => refused);
+        hasher.Open();
+        Assert.Equal("hash", await running);
+        Assert.Equal("hash", await queued);
+        Assert.Equal(2, hasher.Started);
+    }
+
+    [Fact]
+    public async Task A_hash_whose_caller_gave_up_while_it_waited_never_runs()
+    {
+        using var hasher = new GatedHasher();
+        using var hashing = new PasswordHashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = 1 }), TimeProvider.System);
+        var running = Task.Run(() => hashing.HashAsync(new UserState(), "running", DateTimeOffset.MaxValue));
+        await hasher.WaitUntilInsideAsync(1);
+
+        var late = hashing.HashAsync(new UserState(), "late", DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAsync<OverloadedException>(() => late);
+        hasher.Open();
+        await running;
+        Assert.Equal(1, hasher.Started);
+    }
+
     private sealed class GatedHasher : IPasswordHasher<UserState>, IDisposable
     {
         private readonly ManualResetEventSlim _gate = new();
-        private int _inside, _mostInside;
+        private int _inside, _mostInside, _started;
 
         public int Inside => Volatile.Read(ref _inside);
+        public int Started => Volatile.Read(ref _started);
         public int MostInside => Volatile.Read(ref _mostInside);
 
         public void Open() => _gate.Set();
@@ -51,6 +88,7 @@ public sealed class PasswordHashingTests
 
         public string HashPassword(UserState user, string password)
         {
+            Interlocked.Increment(ref _started);
             var inside = Interlocked.Increment(ref _inside);
             InterlockedMax(ref _mostInside, inside);
             _gate.Wait();

@@ -62,7 +62,7 @@ public sealed class UserTests(MemoryClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Too_many_failed_logins_lock_the_account_even_for_the_right_password_until_the_window_passes()
+    public async Task Too_many_failed_logins_from_one_address_hold_it_back_even_for_the_right_password_until_the_window_passes()
     {
         var email = NewEmail();
         await Email(email).RegisterAsync(TestSteps.Password);
@@ -86,7 +86,52 @@ public sealed class UserTests(MemoryClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_successful_login_clears_earlier_failures()
+    public async Task A_stranger_failing_from_another_address_does_not_lock_the_owner_out()
+    {
+        var email = NewEmail();
+        await Email(email).RegisterAsync(TestSteps.Password);
+        var stranger = new ClientInfo("curl", "203.0.113.66");
+        for (var i = 0; i < ClusterFixture.MaxFailedLogins; i++)
+            await Email(email).LoginAsync("guess " + i, stranger);
+
+        Assert.Equal(LoginStatus.TooManyAttempts, (await Email(email).LoginAsync(TestSteps.Password, stranger)).Status);
+        Assert.Equal(LoginStatus.Succeeded, (await Email(email).LoginAsync(TestSteps.Password, Client)).Status);
+    }
+
+    [Fact]
+    public async Task Failures_spread_over_many_addresses_past_the_account_limit_hold_back_every_address()
+    {
+        var email = NewEmail();
+        await Email(email).RegisterAsync(TestSteps.Password);
+        for (var i = 0; i < ClusterFixture.MaxFailedLoginsPerAccount; i++)
+            await Email(email).LoginAsync("guess", new ClientInfo("bot", $"198.51.100.{i + 1}"));
+
+        var owner = await Email(email).LoginAsync(TestSteps.Password, new ClientInfo("laptop", "192.0.2.200"));
+
+        Assert.Equal(LoginStatus.TooManyAttempts, owner.Status);
+        Assert.Equal(ClusterFixture.FailedLoginWindow, owner.RetryAfter);
+    }
+
+    [Fact]
+    public async Task An_unknown_email_is_limited_exactly_like_a_known_one()
+    {
+        var known = NewEmail();
+        await Email(known).RegisterAsync(TestSteps.Password);
+        var unknown = NewEmail();
+
+        var answers = new List<(LoginResult Known, LoginResult Unknown)>();
+        for (var i = 0; i <= ClusterFixture.MaxFailedLogins; i++)
+        {
+            answers.Add((await Email(known).LoginAsync("wrong password", Client), await Email(unknown).LoginAsync("wrong password", Client)));
+            fixture.Clock.Advance(TimeSpan.FromSeconds(10));
+        }
+
+        Assert.All(answers, a => Assert.Equal(a.Known, a.Unknown));
+        Assert.Equal(LoginStatus.TooManyAttempts, answers[^1].Unknown.Status);
+    }
+
+    [Fact]
+    public async Task A_successful_login_clears_the_earlier_failures_of_its_address()
     {
         var email = NewEmail();
         await Email(email).RegisterAsync(TestSteps.Password);
@@ -98,6 +143,32 @@ public sealed class UserTests(MemoryClusterFixture fixture)
             await Email(email).LoginAsync("wrong password", Client);
 
         Assert.Equal(LoginStatus.Succeeded, (await Email(email).LoginAsync(TestSteps.Password, Client)).Status);
+    }
+
+    [Fact]
+    public async Task A_login_beyond_the_session_limit_revokes_the_least_recently_refreshed_session_first()
+    {
+        var email = NewEmail();
+        await Email(email).RegisterAsync(TestSteps.Password);
+        var grants = new List<SessionGrant>();
+        for (var i = 0; i < ClusterFixture.MaxActiveSessions; i++)
+        {
+            grants.Add((await Email(email).LoginAsync(TestSteps.Password, Client)).Grant!);
+            fixture.Clock.Advance(TimeSpan.FromMinutes(1));
+        }
+        // The oldest session is refreshed, so the second oldest is now the least recently refreshed.
+        var oldestRotated = await _grains.RotateAsync(grants[0].RefreshToken);
+
+        var newest = (await Email(email).LoginAsync(TestSteps.Password, Client)).Grant!;
+
+        var listed = (await _grains.GetGrain<IUserGrain>(newest.UserId).GetSessionsAsync()).Select(s => s.SessionId).ToHashSet();
+        Assert.Equal(ClusterFixture.MaxActiveSessions, listed.Count);
+        Assert.DoesNotContain(grants[1].SessionId, listed);
+        Assert.Contains(newest.SessionId, listed);
+        Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(grants[1].RefreshToken)).Status);
+        Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(oldestRotated)).Status);
+        Assert.Contains(fixture.Logs.Named("session_revoked"), e =>
+            e.Values.Contains(new("SessionId", grants[1].SessionId)) && e.Values.Contains(new("Reason", RevocationReason.SessionLimit)));
     }
 
     [Fact]

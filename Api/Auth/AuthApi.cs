@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 using Sessions.Api.Http;
 using Sessions.Api.Tokens;
 
@@ -61,7 +59,8 @@ public static partial class AuthApi
             return Problems.BadRequest("refreshTokenIn must be \"cookie\" or \"body\".");
 
         var client = Client(http);
-        var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(body.Email!)).LoginAsync(body.Password, client);
+        var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(body.Email!))
+            .LoginAsync(new LoginAttempt(body.Password, client, services.Deadline()));
         var log = services.Logger;
         switch (result.Status)
         {
@@ -78,17 +77,14 @@ public static partial class AuthApi
         }
     }
 
-    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(
-        HttpContext http, [AsParameters] AuthServices services, IOptions<ClientMessagingOptions> messaging)
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(HttpContext http, [AsParameters] AuthServices services)
     {
         var (token, fromCookie, problem) = await PresentedAsync(http, services.Transport);
         if (problem is not null)
             return problem;
 
-        // We answer 503 once the grain call times out; the grain must not act on the request after that.
-        var deadline = services.Time.GetUtcNow() + messaging.Value.ResponseTimeout;
         var result = RefreshToken.TryParse(token, out var parsed)
-            ? await services.Grains.GetGrain<ISessionGrain>(parsed.SessionId).RefreshAsync(token, Client(http), deadline)
+            ? await services.Grains.GetGrain<ISessionGrain>(parsed.SessionId).RefreshAsync(token, Client(http), services.Deadline())
             : new RefreshResult(RefreshStatus.Invalid);
         switch (result.Status)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Sessions.Api.Tokens;
 
 namespace Sessions.Api.Auth;
@@ -23,5 +24,10 @@ public sealed record AuthServices(
     AccessTokens Tokens,
     RefreshTokenTransport Transport,
     IOptions<ApiOptions> Options,
+    IOptions<ClientMessagingOptions> Messaging,
     [FromKeyedServices(SessionClock.Key)] TimeProvider Time,
-    ILogger<AuthServices> Logger);
+    ILogger<AuthServices> Logger)
+{
+    /// <summary>When we stop waiting for the grain call and answer 503: the grain must not act on the request after that.</summary>
+    public DateTimeOffset Deadline() => Time.GetUtcNow() + Messaging.Value.ResponseTimeout;
+}

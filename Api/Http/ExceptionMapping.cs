@@ -21,7 +21,7 @@ public sealed partial class ExceptionMapping(IOptions<ApiOptions> options, Clust
                 await Problems.WriteAsync(httpContext, bad.StatusCode, Problems.InvalidRequest, "The request could not be read.");
                 return true;
             // Without a gateway any grain call fails, some with plain ArgumentExceptions (no cluster manifest yet).
-            case StorageUnavailableException or OrleansException or TimeoutException or NpgsqlException or OperationCanceledException:
+            case StorageUnavailableException or OverloadedException or OrleansException or TimeoutException or NpgsqlException or OperationCanceledException:
             case Exception when !cluster.IsConnected:
                 LogUnavailable(logger, exception, httpContext.Request.Path);
                 await Problems.RetryLater(httpContext, StatusCodes.Status503ServiceUnavailable, Problems.Unavailable,

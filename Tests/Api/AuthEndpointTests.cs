@@ -158,6 +158,49 @@ public sealed class AuthEndpointTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task An_unknown_email_gets_the_same_answers_as_a_known_one_and_429_at_the_same_count()
+    {
+        var known = Http.NewEmail();
+        await _client.PostJsonAsync("/auth/register", new { email = known, password = TestSteps.Password });
+        var unknown = Http.NewEmail();
+
+        for (var i = 0; i <= ClusterFixture.MaxFailedLogins; i++)
+        {
+            var knownAnswer = await _client.PostJsonAsync("/auth/login", new { email = known, password = "wrong password" });
+            var unknownAnswer = await _client.PostJsonAsync("/auth/login", new { email = unknown, password = "wrong password" });
+
+            Assert.Equal(knownAnswer.StatusCode, unknownAnswer.StatusCode);
+            var (knownBody, unknownBody) = (await knownAnswer.JsonAsync(), await unknownAnswer.JsonAsync());
+            foreach (var member in new[] { "type", "title", "status", "error" })
+                Assert.Equal(knownBody.GetProperty(member).ToString(), unknownBody.GetProperty(member).ToString());
+            Assert.Equal(knownAnswer.Headers.RetryAfter?.ToString(), unknownAnswer.Headers.RetryAfter?.ToString());
+            Assert.Equal(i < ClusterFixture.MaxFailedLogins ? 401 : 429, (int)unknownAnswer.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task A_login_past_the_session_limit_revokes_the_least_recently_refreshed_session()
+    {
+        var first = await _client.LoginAsync("body");
+        var logins = new List<Http.Login> { first };
+        for (var i = 1; i < ClusterFixture.MaxActiveSessions; i++)
+        {
+            fixture.Clock.Advance(TimeSpan.FromSeconds(1));
+            var response = await _client.PostJsonAsync("/auth/login", new { email = first.Email, password = TestSteps.Password, refreshTokenIn = "body" });
+            var json = await response.JsonAsync();
+            logins.Add(new Http.Login(first.Email, json.GetProperty("accessToken").GetString()!, json.GetProperty("sessionId").GetGuid(),
+                json.GetProperty("refreshToken").GetString()!));
+        }
+
+        var newest = await (await _client.PostJsonAsync("/auth/login", new { email = first.Email, password = TestSteps.Password, refreshTokenIn = "body" })).JsonAsync();
+
+        var sessions = await (await _client.SendAsync(HttpMethod.Get, "/auth/sessions", newest.GetProperty("accessToken").GetString())).JsonAsync();
+        Assert.Equal(ClusterFixture.MaxActiveSessions, sessions.GetArrayLength());
+        await (await _client.PostJsonAsync("/auth/refresh", new { refreshToken = first.RefreshToken })).AssertProblemAsync(403, "invalid_grant");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _client.SendAsync(HttpMethod.Get, "/me", first.AccessToken)).StatusCode);
+    }
+
+    [Fact]
     public async Task Refresh_by_body_rotates_and_answers_in_the_body()
     {
         var login = await _client.LoginAsync("body");

@@ -20,6 +20,8 @@ public abstract class ClusterFixture : IAsyncLifetime
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromHours(24);
     public static readonly TimeSpan AbsoluteLifetime = TimeSpan.FromDays(7);
     public const int MaxFailedLogins = 3;
+    public const int MaxFailedLoginsPerAccount = 6;
+    public const int MaxActiveSessions = 5;
     public static readonly TimeSpan FailedLoginWindow = TimeSpan.FromMinutes(15);
 
     private static readonly ConcurrentDictionary<string, ClusterFixture> Fixtures = new();
@@ -76,6 +78,8 @@ public abstract class ClusterFixture : IAsyncLifetime
         ["Sessions:SessionIdleTimeout"] = IdleTimeout.ToString(),
         ["Sessions:SessionAbsoluteLifetime"] = AbsoluteLifetime.ToString(),
         ["Sessions:MaxFailedLogins"] = MaxFailedLogins.ToString(),
+        ["Sessions:MaxFailedLoginsPerAccount"] = MaxFailedLoginsPerAccount.ToString(),
+        ["Sessions:MaxActiveSessions"] = MaxActiveSessions.ToString(),
         ["Sessions:FailedLoginWindow"] = FailedLoginWindow.ToString(),
         ["Sessions:RefreshTokenPepper"] = Convert.ToBase64String(new byte[32]),
     }).Build();

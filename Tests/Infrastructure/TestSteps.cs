@@ -24,6 +24,10 @@ public static class TestSteps
         return login.Grant!;
     }
 
+    /// <summary>A login attempt from a test, which waits as long as it takes.</summary>
+    public static Task<LoginResult> LoginAsync(this IEmailIndexGrain index, string password, ClientInfo client) =>
+        index.LoginAsync(new LoginAttempt(password, client, NoDeadline));
+
     public static ISessionGrain Session(this IGrainFactory grains, SessionGrant grant) =>
         grains.GetGrain<ISessionGrain>(grant.SessionId);
 
