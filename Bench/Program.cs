@@ -1,13 +1,15 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.AspNetCore.Identity;
 using Sessions.Bench;
 
 // A load generator that drives the service through its HTTP API (docs/http-api.md); only idle-memory also
 // reads the database, to size the stored rows. One scenario per run; prints one markdown table row.
-//   Bench <refresh|mixed|login|cold-setup|cold|idle-memory|hash> [--url U[,U...]] [--users N] [--seconds S]
-//         [--sessions N] [--tokens FILE] [--pids api=P[+P...],silo=P[+P...],postgres=P] [--database CONNECTION]
+//   Bench <refresh|mixed|login|cold-setup|cold|idle-memory|forged|login-flood|one-user|hash> [--url U[,U...]] [--users N]
+//         [--seconds S] [--sessions N] [--flood N] [--tokens FILE] [--pids api=P[+P...],silo=P[+P...],postgres=P] [--database CONNECTION]
 var options = Options.Parse(args);
 var handler = new SocketsHttpHandler { MaxConnectionsPerServer = Math.Max(options.Users, 1) * 2, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
 // Several Api nodes (--url A,B): virtual user i talks to node i mod N.
@@ -60,6 +62,98 @@ switch (options.Scenario)
             }
         });
         Report(options, result, $"password hash alone: {HashMilliseconds():F1} ms");
+        break;
+    }
+    case "forged":
+    {
+        // Well-formed refresh tokens naming no session, as fast as the service answers, by refresh and logout.
+        var silo = options.Pids["silo"].Single();
+        var before = CpuMeter.ResidentBytes(silo);
+        var result = await MeasureAsync(options with { WarmupSeconds = 0 }, meter, async (vu, recorder, stop) =>
+        {
+            var http = apis[vu % apis.Length];
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsJsonAsync(n % 2 == 0 ? "/auth/refresh" : "/auth/logout",
+                    new { refreshToken = ForgedToken() }, CancellationToken.None);
+                recorder.Record(started, (int)response.StatusCode);
+            }
+        });
+        var after = CpuMeter.ResidentBytes(silo);
+        await Task.Delay(TimeSpan.FromSeconds(20));
+        var settled = CpuMeter.ResidentBytes(silo);
+        Report(options, result, $"silo RSS {before / 1048576.0:F0} MB before, {after / 1048576.0:F0} MB at the end, {settled / 1048576.0:F0} MB 20 s later");
+        break;
+    }
+    case "login-flood":
+    {
+        // Refreshes measured while --flood clients, each from an address of its own (X-Forwarded-For through a
+        // trusted proxy), log in with wrong passwords to unknown emails: every attempt costs a full hash.
+        var sessions = await InParallelAsync(options.Users, vu => LoginNewUserAsync(apis[vu % apis.Length]));
+        var flood = new ConcurrentDictionary<int, long>();
+        using var stopFlood = new CancellationTokenSource();
+        var flooding = Enumerable.Range(0, options.Flood).Select(client => Task.Run(async () =>
+        {
+            var address = $"10.{client / 65536 % 256}.{client / 256 % 256}.{client % 256}";
+            while (!stopFlood.IsCancellationRequested)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/login")
+                {
+                    Content = JsonContent.Create(new { email = $"flood-{Guid.NewGuid():N}@example.com", password = "wrong password 1" }),
+                };
+                request.Headers.Add("X-Forwarded-For", address);
+                try
+                {
+                    using var response = await apis[client % apis.Length].SendAsync(request, CancellationToken.None);
+                    flood.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
+                    if (response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests)
+                        await Task.Delay(TimeSpan.FromSeconds(1)); // a client that honours Retry-After, a little impatiently
+                }
+                catch (HttpRequestException)
+                {
+                    flood.AddOrUpdate(0, 1, (_, n) => n + 1);
+                }
+            }
+        })).ToArray();
+        var result = await MeasureAsync(options, meter, async (vu, recorder, stop) =>
+        {
+            var session = sessions[vu];
+            var http = apis[vu % apis.Length];
+            while (!stop.IsCancellationRequested)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = session.RefreshToken }, CancellationToken.None);
+                if (response.IsSuccessStatusCode)
+                    sessions[vu] = session = await response.Content.ReadFromJsonAsync<TokenResponse>(CancellationToken.None) ?? session;
+                recorder.Record(started, (int)response.StatusCode);
+                if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+                    return;
+            }
+        });
+        await stopFlood.CancelAsync();
+        await Task.WhenAll(flooding);
+        Report(options, result, $"refreshes during a flood of {options.Flood} login clients, whose answers were " +
+                                string.Join(" ", flood.OrderBy(f => f.Key).Select(f => $"{f.Key}×{f.Value}")));
+        break;
+    }
+    case "one-user":
+    {
+        // --sessions logins to one account: the user's row and session list stay small (MaxActiveSessions).
+        var email = await RegisterAsync(http);
+        var logins = await InParallelAsync(options.Sessions, _ => LoginAsync(http, email), concurrency: 8);
+        var started = Stopwatch.GetTimestamp();
+        using var list = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/auth/sessions")
+        {
+            Headers = { Authorization = new("Bearer", logins[^1].AccessToken) },
+        });
+        var listMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var body = await list.Content.ReadAsByteArrayAsync();
+        await using var db = Npgsql.NpgsqlDataSource.Create(options.Database!);
+        await using var command = db.CreateCommand("SELECT max(octet_length(payloadbinary)) FROM grainstate WHERE graintypestring = 'user'");
+        var row = await command.ExecuteScalarAsync();
+        Console.WriteLine($"| one-user | {options.Sessions:N0} logins to one account | GET /auth/sessions {(int)list.StatusCode}: " +
+                          $"{JsonDocument.Parse(body).RootElement.GetArrayLength()} sessions, {body.Length:N0} B, {listMs:F1} ms | largest user row {row} B |");
         break;
     }
     case "hash":
@@ -207,6 +301,15 @@ static async Task<HttpResponseMessage> SetupAsync(Func<Task<HttpResponseMessage>
         response.Dispose();
         await Task.Delay(500);
     }
+}
+
+static string ForgedToken()
+{
+    Span<byte> bytes = stackalloc byte[57];
+    Random.Shared.NextBytes(bytes);
+    bytes[0] = 1; // format version
+    bytes[17] = 0; // a non-negative counter
+    return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
 
 static async Task<TokenResponse> LoginNewUserAsync(HttpClient http) => await LoginAsync(http, await RegisterAsync(http));

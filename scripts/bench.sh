@@ -4,6 +4,7 @@
 #   scripts/bench.sh            the whole set (about 6 minutes)
 #   scripts/bench.sh refresh    only the refresh rows
 #   scripts/bench.sh idle-memory only the idle-memory row
+#   scripts/bench.sh floods     only the abuse rows: forged tokens, one user's many logins, a login flood beside refreshes
 # Environment: BENCH_SESSIONS (idle-memory, default 100000), BENCH_SECONDS (default 20).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,17 +56,32 @@ trap cleanup EXIT INT TERM
 
 start_silo
 for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/30200) 2>/dev/null && break; sleep 1; done
-(cd Api/bin/Release/net10.0 && exec dotnet Api.dll --urls "$api_url") >"$logs/api.log" 2>&1 &
-api_pid=$!
+start_api() { # extra environment assignments as arguments
+  (cd Api/bin/Release/net10.0 && exec env "$@" dotnet Api.dll --urls "$api_url") >>"$logs/api.log" 2>&1 &
+  api_pid=$!
+}
+start_api
 wait_ready
 
 bench() { dotnet Bench/bin/Release/net10.0/Bench.dll "$@" --url "$api_url" --pids "api=$api_pid,silo=$silo_pid,postgres=$(scripts/postgres.sh pid)"; }
 restart_silo() { stop_silo; start_silo "$@"; wait_ready; }
+restart_api() { kill "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true; start_api "$@"; wait_ready; }
+floods() {
+  bench forged --users 64 --seconds "$seconds"
+  restart_silo PasswordHashing__IterationCount=1000
+  bench one-user --sessions 2000 --database "$connection"
+  # The flood's clients come through a trusted proxy (here: loopback), each with an address of its own.
+  restart_silo
+  restart_api Api__TrustedProxies__0=127.0.0.1
+  bench login-flood --users 8 --flood 600 --seconds "$seconds"
+  restart_api
+}
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo
 echo "| scenario | users | successes/s | p50 ms | p90 ms | p99 ms | max ms | errors | CPU s Api | CPU s silo | CPU s PostgreSQL | successes per CPU-second | note |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+if [ "$only" = floods ]; then floods; exit 0; fi
 if [ "$only" != idle-memory ]; then
   bench refresh --users 64 --seconds "$seconds"
   bench refresh --users 8 --seconds "$seconds"
@@ -80,6 +96,7 @@ if [ "$only" != idle-memory ]; then
   restart_silo # every session grain is now inactive
   bench cold --users 64 --seconds 60 --tokens "$logs/cold-tokens.txt"
 fi
+floods
 restart_silo PasswordHashing__IterationCount=1000
 echo
 bench idle-memory --sessions "$sessions" --database "$connection"
