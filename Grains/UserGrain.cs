@@ -16,24 +16,27 @@ public sealed partial class UserGrain(
 {
     private static readonly ImmutableArray<string> DefaultRoles = ["user"];
     private readonly SessionOptions _options = options.Value;
+    private readonly StoredState<UserState> _state = new(state);
 
     private Guid UserId => this.GetPrimaryKey();
-    private UserState User => state.State;
+    private UserState User => _state.State;
 
     public async Task<bool> CreateAsync(string email, string password)
     {
         if (!Credentials.IsValidEmail(email) || !Credentials.IsValidPassword(password))
             throw new ArgumentException("The email or password breaks the registration rules.");
-        if (state.RecordExists)
+        await _state.RereadIfStaleAsync();
+        if (_state.RecordExists)
             return false;
         var user = new UserState { Email = email, Roles = DefaultRoles, CreatedAt = time.GetUtcNow() };
-        await state.WriteOrRollBackAsync(user with { PasswordHash = await passwords.HashAsync(user, password) }, logger);
+        await _state.WriteOrRollBackAsync(user with { PasswordHash = await passwords.HashAsync(user, password) });
         return true;
     }
 
     public async Task<LoginResult> LoginAsync(string password, ClientInfo client)
     {
-        if (!state.RecordExists)
+        await _state.RereadIfStaleAsync();
+        if (!_state.RecordExists)
             return new LoginResult(LoginStatus.InvalidCredentials);
 
         var now = time.GetUtcNow();
@@ -49,7 +52,7 @@ public sealed partial class UserGrain(
         var verdict = await passwords.VerifyAsync(User, User.PasswordHash, password);
         if (verdict == PasswordVerificationResult.Failed)
         {
-            await state.WriteOrRollBackAsync(User with { FailedLogins = failures.Add(now) }, logger);
+            await _state.WriteOrRollBackAsync(User with { FailedLogins = failures.Add(now) });
             LogLoginFailed(logger, UserId, failures.Length + 1);
             return new LoginResult(LoginStatus.InvalidCredentials);
         }
@@ -63,7 +66,7 @@ public sealed partial class UserGrain(
             Sessions = LiveEntries(now).Add(sessionId, now + _options.SessionAbsoluteLifetime),
             PasswordHash = verdict == PasswordVerificationResult.SuccessRehashNeeded ? await passwords.HashAsync(User, password) : User.PasswordHash,
         };
-        await state.WriteOrRollBackAsync(next, logger);
+        await _state.WriteOrRollBackAsync(next);
 
         var grant = await GrainFactory.GetGrain<ISessionGrain>(sessionId)
             .StartAsync(new SessionStart(UserId, User.Email, User.Roles, client.UserAgent, client.IpAddress));
@@ -73,6 +76,7 @@ public sealed partial class UserGrain(
 
     public async Task<ImmutableArray<SessionInfo>> GetSessionsAsync()
     {
+        await _state.RereadIfStaleAsync();
         var ids = User.Sessions.Keys.ToArray();
         var infos = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).GetInfoAsync()));
         var dead = ids.Where((_, i) => infos[i] is null).ToArray();
@@ -83,6 +87,7 @@ public sealed partial class UserGrain(
 
     public async Task<bool> RevokeSessionAsync(Guid sessionId)
     {
+        await _state.RereadIfStaleAsync();
         if (!User.Sessions.ContainsKey(sessionId))
             return false;
         await GrainFactory.GetGrain<ISessionGrain>(sessionId).RevokeAsync(RevocationReason.RevokedByUser);
@@ -92,6 +97,7 @@ public sealed partial class UserGrain(
 
     public async Task<int> RevokeAllSessionsAsync()
     {
+        await _state.RereadIfStaleAsync();
         var ids = User.Sessions.Keys.ToArray();
         // Each revocation is durable in its session grain; the index is emptied only after all of them.
         await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(RevocationReason.LogoutAll)));
@@ -108,7 +114,7 @@ public sealed partial class UserGrain(
     {
         try
         {
-            await state.WriteOrRollBackAsync(User with { Sessions = User.Sessions.RemoveRange(sessionIds) }, logger);
+            await _state.WriteOrRollBackAsync(User with { Sessions = User.Sessions.RemoveRange(sessionIds) });
         }
         catch (StorageUnavailableException)
         {
