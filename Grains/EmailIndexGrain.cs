@@ -20,20 +20,26 @@ public sealed partial class EmailIndexGrain(
     // Unknown emails are checked against this so they cost the same time as a wrong password.
     private static string? s_dummyHash;
 
+    private readonly StoredState<EmailIndexState> _state = new(state);
     private readonly FailedLogins _failedLogins = new(options.Value);
 
     private string Email => EmailIndex.EmailOf(this.GetPrimaryKeyString());
 
     public async Task<RegistrationResult> RegisterAsync(string password)
     {
-        if (state.RecordExists)
-            return new RegistrationResult(Registered: false, state.State.UserId);
+        // A retry of a registration whose entry landed unacknowledged finds it here and gets "taken" (409), like any
+        // registration of a registered email. Answering "registered" would need telling the first registrant from anyone
+        // else, and only the password could: registration would become a password oracle outside the failed-login limit.
+        // The registrant logs in instead.
+        await _state.RereadIfStaleAsync();
+        if (_state.RecordExists)
+            return new RegistrationResult(Registered: false, _state.State.UserId);
 
         // The user first, then the index entry: a failure in between leaves an unreachable user, never an
         // email that points at nobody and can then never be registered.
         var userId = Guid.NewGuid();
         await GrainFactory.GetGrain<IUserGrain>(userId).CreateAsync(Email, password);
-        await state.WriteOrRollBackAsync(new EmailIndexState { UserId = userId }, logger);
+        await _state.WriteOrRollBackAsync(new EmailIndexState { UserId = userId });
         return new RegistrationResult(Registered: true, userId);
     }
 
@@ -47,8 +53,9 @@ public sealed partial class EmailIndexGrain(
             return new LoginResult(LoginStatus.TooManyAttempts, RetryAfter: retryAfter);
         }
 
-        var result = state.RecordExists
-            ? await GrainFactory.GetGrain<IUserGrain>(state.State.UserId).LoginAsync(attempt)
+        await _state.RereadIfStaleAsync();
+        var result = _state.RecordExists
+            ? await GrainFactory.GetGrain<IUserGrain>(_state.State.UserId).LoginAsync(attempt)
             : await UnknownEmailAsync(attempt);
         if (result.Status == LoginStatus.InvalidCredentials)
         {

@@ -20,20 +20,19 @@ public sealed partial class SessionGrain(
     private static readonly RefreshResult Unavailable = new(RefreshStatus.Unavailable);
 
     private readonly SessionOptions _options = options.Value;
+    private readonly StoredState<SessionState> _state = new(state);
     private byte[]? _macKey;
-    // After a failed write storage may not match memory (the write may even have landed), so the
-    // next call re-reads first. A revocation that failed to store stays in force here and is
-    // stored again at that point: the family stays dead (fail closed).
-    private bool _resyncBeforeNextCall;
+    // A revocation that failed to store stays in force in memory, and is stored again on top of
+    // what the next call reads back: the family stays dead (fail closed).
     private (DateTimeOffset At, RevocationReason Reason)? _unsavedRevocation;
 
     private Guid SessionId => this.GetPrimaryKey();
-    private SessionState Session => state.State;
+    private SessionState Session => _state.State;
     private byte[] MacKey => _macKey ??= mac.DeriveKey(Session.Secret);
 
     public async Task<SessionGrant> StartAsync(SessionStart start)
     {
-        if (state.RecordExists)
+        if (_state.RecordExists)
             throw new InvalidOperationException($"Session {SessionId} has already been started.");
 
         var now = time.GetUtcNow();
@@ -76,7 +75,7 @@ public sealed partial class SessionGrain(
         // change Orleans may briefly run two, and storage is the tiebreaker. Re-read before judging.
         if (token.Counter > Session.Counter)
         {
-            _resyncBeforeNextCall = true;
+            _state.MarkStale();
             if (!await ResyncAsync())
                 return Unavailable;
         }
@@ -123,7 +122,7 @@ public sealed partial class SessionGrain(
     {
         await ResyncOrThrowAsync();
         var now = time.GetUtcNow();
-        if (state.RecordExists && Session.IsActiveAt(now) && !await TryRevokeAsync(now, reason))
+        if (_state.RecordExists && Session.IsActiveAt(now) && !await TryRevokeAsync(now, reason))
             throw new StorageUnavailableException($"Revocation of session {SessionId} could not be stored.");
     }
 
@@ -131,23 +130,23 @@ public sealed partial class SessionGrain(
     // so a stale answer can only ever refuse a token.
     public Task<bool> IsActiveAsync()
     {
-        if (!state.RecordExists)
+        if (!_state.RecordExists)
             DeactivateOnIdle();
-        return Task.FromResult(state.RecordExists && Session.IsActiveAt(time.GetUtcNow()));
+        return Task.FromResult(_state.RecordExists && Session.IsActiveAt(time.GetUtcNow()));
     }
 
     public async Task<SessionInfo?> GetInfoAsync()
     {
         await ResyncOrThrowAsync();
         var session = Session;
-        return state.RecordExists && session.IsActiveAt(time.GetUtcNow())
+        return _state.RecordExists && session.IsActiveAt(time.GetUtcNow())
             ? new SessionInfo(SessionId, session.CreatedAt, session.LastRefreshedAt, session.ExpiresAt, session.UserAgent, session.IpAddress)
             : null;
     }
 
     private bool Verifies(string refreshToken, out RefreshToken token)
     {
-        if (!state.RecordExists)
+        if (!_state.RecordExists)
         {
             // A token naming no session (forged, or purged) must not keep an activation alive: a flood of
             // them would fill the silo (API.md, "Limits").
@@ -167,32 +166,22 @@ public sealed partial class SessionGrain(
     /// <summary>Revokes in memory at once (fail closed), then stores it; false when storing failed.</summary>
     private async Task<bool> TryRevokeAsync(DateTimeOffset now, RevocationReason reason)
     {
-        state.State = Session with { RevokedAt = now, RevocationReason = reason };
         LogRevoked(logger, SessionId, Session.UserId, reason);
-        try
-        {
-            await state.WriteStateAsync();
+        if (await _state.TryWriteAndKeepAsync(Session with { RevokedAt = now, RevocationReason = reason }))
             return true;
-        }
-        catch (Exception e)
-        {
-            LogWriteFailed(logger, e, SessionId);
-            _unsavedRevocation = (now, reason);
-            _resyncBeforeNextCall = true;
-            return false;
-        }
+        _unsavedRevocation = (now, reason);
+        return false;
     }
 
     private async Task<bool> TryWriteAsync(SessionState next)
     {
         try
         {
-            await state.WriteOrRollBackAsync(next, logger);
+            await _state.WriteOrRollBackAsync(next);
             return true;
         }
         catch (StorageUnavailableException)
         {
-            _resyncBeforeNextCall = true;
             return false;
         }
     }
@@ -206,26 +195,15 @@ public sealed partial class SessionGrain(
     /// <summary>Re-reads storage after a failed write, and stores a pending revocation on top of what it finds.</summary>
     private async Task<bool> ResyncAsync()
     {
-        if (!_resyncBeforeNextCall)
+        if (!_state.IsStale)
             return true;
-        try
-        {
-            await state.ReadStateAsync();
-            if (_unsavedRevocation is { } revocation && Session.RevokedAt is null)
-            {
-                // Revoked in memory before the write, so a failure here leaves the family dead still.
-                state.State = Session with { RevokedAt = revocation.At, RevocationReason = revocation.Reason };
-                await state.WriteStateAsync();
-            }
-            _unsavedRevocation = null;
-            _resyncBeforeNextCall = false;
-            return true;
-        }
-        catch (Exception e)
-        {
-            LogWriteFailed(logger, e, SessionId);
+        if (!await _state.TryRereadIfStaleAsync())
             return false;
-        }
+        if (_unsavedRevocation is { } revocation && Session.RevokedAt is null
+            && !await _state.TryWriteAndKeepAsync(Session with { RevokedAt = revocation.At, RevocationReason = revocation.Reason }))
+            return false;
+        _unsavedRevocation = null;
+        return true;
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
@@ -237,9 +215,6 @@ public sealed partial class SessionGrain(
     [LoggerMessage(EventId = 1002, EventName = "session_revoked", Level = LogLevel.Information,
         Message = "Security event session_revoked: session {SessionId} of user {UserId}, reason {Reason}")]
     private static partial void LogRevoked(ILogger logger, Guid sessionId, Guid userId, RevocationReason reason);
-
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Error, Message = "Storing session {SessionId} failed")]
-    private static partial void LogWriteFailed(ILogger logger, Exception exception, Guid sessionId);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "A refresh of session {SessionId} arrived after its deadline {Deadline} and was dropped")]
     private static partial void LogLate(ILogger logger, Guid sessionId, DateTimeOffset deadline);

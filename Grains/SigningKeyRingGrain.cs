@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Microsoft.Extensions.Logging;
 
 namespace Sessions.Grains;
 
@@ -16,17 +15,24 @@ public sealed record SigningKeyRingState
 /// </summary>
 [GrainType("keyring")]
 public sealed class SigningKeyRingGrain(
-    [PersistentState(stateName: "keyring", storageName: StorageNames.Grains)] IPersistentState<SigningKeyRingState> state,
-    ILogger<SigningKeyRingGrain> logger) : Grain, ISigningKeyRingGrain
+    [PersistentState(stateName: "keyring", storageName: StorageNames.Grains)] IPersistentState<SigningKeyRingState> state) : Grain, ISigningKeyRingGrain
 {
-    public Task<SigningKeyRing> GetAsync() => Task.FromResult(Ring());
+    private readonly StoredState<SigningKeyRingState> _state = new(state);
 
-    public async Task<SigningKeyRing> CompareAndSetAsync(int expectedVersion, ImmutableArray<SigningKey> keys)
+    public async Task<SigningKeyRing> GetAsync()
     {
-        if (expectedVersion == state.State.Version)
-            await state.WriteOrRollBackAsync(new SigningKeyRingState { Version = expectedVersion + 1, Keys = keys }, logger);
+        await _state.RereadIfStaleAsync();
         return Ring();
     }
 
-    private SigningKeyRing Ring() => new(state.State.Version, state.State.Keys);
+    public async Task<SigningKeyRing> CompareAndSetAsync(int expectedVersion, ImmutableArray<SigningKey> keys)
+    {
+        // Stale, the version would be compared with one that storage may already have moved past.
+        await _state.RereadIfStaleAsync();
+        if (expectedVersion == _state.State.Version)
+            await _state.WriteOrRollBackAsync(new SigningKeyRingState { Version = expectedVersion + 1, Keys = keys });
+        return Ring();
+    }
+
+    private SigningKeyRing Ring() => new(_state.State.Version, _state.State.Keys);
 }

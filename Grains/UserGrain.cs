@@ -16,24 +16,27 @@ public sealed partial class UserGrain(
 {
     private static readonly ImmutableArray<string> DefaultRoles = ["user"];
     private readonly SessionOptions _options = options.Value;
+    private readonly StoredState<UserState> _state = new(state);
 
     private Guid UserId => this.GetPrimaryKey();
-    private UserState User => state.State;
+    private UserState User => _state.State;
 
     public async Task<bool> CreateAsync(string email, string password)
     {
         if (!Credentials.IsValidEmail(email) || !Credentials.IsValidPassword(password))
             throw new ArgumentException("The email or password breaks the registration rules.");
-        if (state.RecordExists)
+        await _state.RereadIfStaleAsync();
+        if (_state.RecordExists)
             return false;
         var user = new UserState { Email = email, Roles = DefaultRoles, CreatedAt = time.GetUtcNow() };
-        await state.WriteOrRollBackAsync(user with { PasswordHash = await passwords.HashAsync(user, password, DateTimeOffset.MaxValue) }, logger);
+        await _state.WriteOrRollBackAsync(user with { PasswordHash = await passwords.HashAsync(user, password, DateTimeOffset.MaxValue) });
         return true;
     }
 
     public async Task<LoginResult> LoginAsync(LoginAttempt attempt)
     {
-        if (!state.RecordExists)
+        await _state.RereadIfStaleAsync();
+        if (!_state.RecordExists)
             return new LoginResult(LoginStatus.InvalidCredentials);
 
         // A wrong password writes nothing: the email index counts failures in memory, and an unknown email,
@@ -57,7 +60,7 @@ public sealed partial class UserGrain(
                 ? await passwords.HashAsync(User, attempt.Password, attempt.Deadline)
                 : User.PasswordHash,
         };
-        await state.WriteOrRollBackAsync(next, logger);
+        await _state.WriteOrRollBackAsync(next);
 
         var client = attempt.Client;
         var grant = await GrainFactory.GetGrain<ISessionGrain>(sessionId)
@@ -86,6 +89,7 @@ public sealed partial class UserGrain(
 
     public async Task<ImmutableArray<SessionInfo>> GetSessionsAsync()
     {
+        await _state.RereadIfStaleAsync();
         var ids = User.Sessions.Keys.ToArray();
         var infos = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).GetInfoAsync()));
         var dead = ids.Where((_, i) => infos[i] is null).ToArray();
@@ -96,6 +100,7 @@ public sealed partial class UserGrain(
 
     public async Task<bool> RevokeSessionAsync(Guid sessionId)
     {
+        await _state.RereadIfStaleAsync();
         if (!User.Sessions.ContainsKey(sessionId))
             return false;
         await GrainFactory.GetGrain<ISessionGrain>(sessionId).RevokeAsync(RevocationReason.RevokedByUser);
@@ -105,6 +110,7 @@ public sealed partial class UserGrain(
 
     public async Task<int> RevokeAllSessionsAsync()
     {
+        await _state.RereadIfStaleAsync();
         var ids = User.Sessions.Keys.ToArray();
         // Each revocation is durable in its session grain; the index is emptied only after all of them.
         await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(RevocationReason.LogoutAll)));
@@ -121,7 +127,7 @@ public sealed partial class UserGrain(
     {
         try
         {
-            await state.WriteOrRollBackAsync(User with { Sessions = User.Sessions.RemoveRange(sessionIds) }, logger);
+            await _state.WriteOrRollBackAsync(User with { Sessions = User.Sessions.RemoveRange(sessionIds) });
         }
         catch (StorageUnavailableException)
         {

@@ -27,7 +27,15 @@ public sealed class StorageFailureTests(FaultyStorageClusterFixture fixture) : I
     public void Dispose()
     {
         fixture.Storage.Mode = FaultyStorage.Fault.None;
+        fixture.Storage.FaultOnly = null;
         fixture.Storage.WriteDelay = TimeSpan.Zero;
+    }
+
+    /// <summary>From now on writes of <paramref name="stateName"/> are stored, but their acknowledgement is lost.</summary>
+    private void LoseAcknowledgementsOf(string stateName)
+    {
+        fixture.Storage.FaultOnly = stateName;
+        fixture.Storage.Mode = FaultyStorage.Fault.LoseAcknowledgements;
     }
 
     private SessionState? StoredSession(Guid sessionId) =>
@@ -127,4 +135,65 @@ public sealed class StorageFailureTests(FaultyStorageClusterFixture fixture) : I
 
         fixture.Storage.Mode = FaultyStorage.Fault.None;
     }
+
+    [Fact]
+    public async Task A_login_whose_index_write_lost_its_acknowledgement_does_not_wedge_the_next_login_of_that_user()
+    {
+        var index = await _grains.NewAccountAsync();
+        LoseAcknowledgementsOf("user");
+
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => index.LoginAsync(TestSteps.Password, TestSteps.Client));
+
+        fixture.Storage.Mode = FaultyStorage.Fault.None;
+        var login = await index.LoginAsync(TestSteps.Password, TestSteps.Client);
+        Assert.Equal(LoginStatus.Succeeded, login.Status);
+        // Written on top of the index that landed, so neither entry was lost; the first one's session never started.
+        var userGrain = _grains.GetGrain<IUserGrain>(login.Grant!.UserId);
+        var user = (UserState)fixture.Storage.Stored("user", userGrain.GetGrainId())!;
+        Assert.Equal(2, user.Sessions.Count);
+        Assert.Contains(login.Grant.SessionId, user.Sessions.Keys);
+        var listed = await userGrain.GetSessionsAsync();
+        Assert.Equal([login.Grant.SessionId], listed.Select(s => s.SessionId));
+    }
+
+    [Fact]
+    public async Task A_registration_whose_index_write_lost_its_acknowledgement_is_answered_as_taken_on_retry_without_a_second_user()
+    {
+        var email = $"user-{Guid.NewGuid():N}@example.com";
+        var index = _grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email));
+        LoseAcknowledgementsOf("email");
+
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => index.RegisterAsync(TestSteps.Password));
+
+        fixture.Storage.Mode = FaultyStorage.Fault.None;
+        var retried = await index.RegisterAsync(TestSteps.Password);
+        var stored = (EmailIndexState)fixture.Storage.Stored("email", index.GetGrainId())!;
+        Assert.False(retried.Registered);
+        Assert.Equal(stored.UserId, retried.UserId);
+        Assert.Single(fixture.Storage.StoredStates("user").OfType<UserState>(), u => u.Email == email);
+        Assert.Equal(LoginStatus.Succeeded, (await index.LoginAsync(TestSteps.Password, TestSteps.Client)).Status);
+    }
+
+    [Fact]
+    public async Task A_key_ring_proposal_whose_write_lost_its_acknowledgement_is_seen_and_the_next_rotation_lands()
+    {
+        var ring = _grains.GetGrain<ISigningKeyRingGrain>(0);
+        var before = await ring.GetAsync();
+        LoseAcknowledgementsOf("keyring");
+
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => ring.CompareAndSetAsync(before.Version, [.. before.Keys, Key("landed")]));
+
+        fixture.Storage.Mode = FaultyStorage.Fault.None;
+        var landed = await ring.GetAsync();
+        Assert.Equal(before.Version + 1, landed.Version);
+        Assert.Contains(landed.Keys, k => k.KeyId == "landed");
+        // Another node that proposed on top of the old version adopts the stored ring rather than failing.
+        Assert.Equal(landed.Version, (await ring.CompareAndSetAsync(before.Version, [.. before.Keys, Key("late")])).Version);
+        var next = await ring.CompareAndSetAsync(landed.Version, [.. landed.Keys, Key("next")]);
+        Assert.Equal(before.Version + 2, next.Version);
+        Assert.Equal(next.Version, ((SigningKeyRingState)fixture.Storage.Stored("keyring", ring.GetGrainId())!).Version);
+    }
+
+    private static SigningKey Key(string keyId) =>
+        new(keyId, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, new byte[32], new byte[32], new byte[48]);
 }

@@ -55,10 +55,14 @@ public static class HealthApi
     }
 }
 
+/// <summary>
+/// This node reaches a live silo. The probe is a stateless worker that answers on the silo the call arrives at, this
+/// node's gateway: a grain with one activation would make every node's readiness hang on the silo hosting it.
+/// </summary>
 public sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        HealthApi.Probe(_ => grains.GetGrain<ISigningKeyRingGrain>(0).GetAsync(), "No silo answered.", cancellationToken);
+        HealthApi.Probe(_ => grains.GetGrain<IClusterProbeGrain>(0).PingAsync(), "No silo answered.", cancellationToken);
 }
 
 public sealed class DatabaseHealthCheck(NpgsqlDataSource database) : IHealthCheck

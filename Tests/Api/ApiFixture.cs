@@ -22,10 +22,13 @@ public sealed class ApiFixture : ClusterFixture
     public static readonly string KeyEncryptionKey = Convert.ToBase64String(Enumerable.Repeat((byte)7, 32).ToArray());
 
     public FaultyStorage Storage { get; } = new();
+    public HeldCalls Held { get; } = new();
     public WebApplicationFactory<Program> Factory { get; private set; } = null!;
 
     protected override void ConfigureStorage(ISiloBuilder silo) =>
         silo.Services.AddGrainStorage(StorageNames.Grains, (_, _) => Storage);
+
+    protected override void ConfigureSilo(ISiloBuilder silo) => silo.AddIncomingGrainCallFilter(Held);
 
     protected override void ConfigureCluster(TestClusterBuilder builder) =>
         builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;

@@ -1,3 +1,7 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Sessions.Tests.Api;
 using Sessions.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -80,7 +84,8 @@ public sealed class Alone
 
 /// <summary>
 /// Issue 4's database outage: the cluster runs on a PostgreSQL server of this test's own, which is stopped for
-/// a few seconds mid-run. While it is down the answer is 503; after, every client continues with its latest token.
+/// a few seconds mid-run. While it is down the answer is 503; after, every client continues with its latest token,
+/// and users who tried to log in or register meanwhile do so at once (issue 10: no grain stays wedged).
 /// </summary>
 [Collection(Alone.Name)]
 public sealed class DatabaseOutageTests(ITestOutputHelper output) : ProcessClusterTest(silos: 3, apis: 2)
@@ -100,22 +105,77 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : ProcessClust
     }
 
     [Fact]
-    public async Task While_the_database_is_down_clients_get_503_then_continue_with_their_latest_token()
+    public async Task While_the_database_is_down_clients_get_503_then_continue_with_their_latest_token_log_in_and_register()
     {
         var (_, apis) = await StartClusterAsync();
+        var members = Enumerable.Range(0, 4).Select(_ => Http.NewEmail()).ToList();
+        var newcomers = Enumerable.Range(0, 4).Select(_ => Http.NewEmail()).ToList();
+        foreach (var (email, i) in members.Select((e, i) => (e, i)))
+            Assert.Equal(HttpStatusCode.Created, await UntilServedAsync(() => Register(apis[i % apis.Count], email)));
         using var load = await RefreshLoad.StartAsync(apis, clients: 32);
 
         await Task.Delay(TimeSpan.FromSeconds(5));
         await _server.StopAsync();
         output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} PostgreSQL stopped");
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        var outage = Task.Delay(TimeSpan.FromSeconds(4));
+        // Each of these fails to store, leaving its user or email grain to recover once storage is back.
+        var meanwhile = await Task.WhenAll(
+            members.Select((email, i) => StatusAsync(() => Login(apis[i % apis.Count], email))).Concat(
+            newcomers.Select((email, i) => StatusAsync(() => Register(apis[i % apis.Count], email)))));
+        await outage;
+        output.WriteLine($"logins and registrations during the outage: {string.Join(", ", meanwhile.Select(s => (int)s))}");
+        Assert.All(meanwhile, status => Assert.Equal(HttpStatusCode.ServiceUnavailable, status));
         await _server.RestartAsync();
         var restarted = DateTime.UtcNow;
         output.WriteLine($"{restarted:HH:mm:ss.fff} PostgreSQL running again");
+
+        // The same users again, retrying on 503 as clients do: a registration that landed unacknowledged answers 409.
+        var accountsServed = AccountsServedAsync();
+        async Task<TimeSpan> AccountsServedAsync()
+        {
+            var clock = Stopwatch.StartNew();
+            await Task.WhenAll(
+                members.Select(async (email, i) => Assert.Equal(HttpStatusCode.OK, await UntilServedAsync(() => Login(apis[i % apis.Count], email)))).Concat(
+                newcomers.Select(async (email, i) =>
+                {
+                    var api = apis[(i + 1) % apis.Count];
+                    Assert.Contains(await UntilServedAsync(() => Register(api, email)), new[] { HttpStatusCode.Created, HttpStatusCode.Conflict });
+                    Assert.Equal(HttpStatusCode.OK, await UntilServedAsync(() => Login(api, email)));
+                })));
+            return clock.Elapsed;
+        }
         await Task.Delay(TimeSpan.FromSeconds(10));
 
         var figures = await load.StopAsync();
         AssertSurvived(figures, restarted, output);
         Assert.True(figures.Unavailable > 0, "the outage was not seen");
+        var served = await accountsServed;
+        output.WriteLine($"every login and registration served {served.TotalSeconds:F1} s after PostgreSQL returned");
+        Assert.True(served < TimeSpan.FromSeconds(10), $"logins and registrations took {served.TotalSeconds:F1} s to recover");
+    }
+
+    private static Task<HttpResponseMessage> Register(HttpClient api, string email) =>
+        api.PostAsJsonAsync("/auth/register", new { email, password = TestSteps.Password });
+
+    private static Task<HttpResponseMessage> Login(HttpClient api, string email) =>
+        api.PostAsJsonAsync("/auth/login", new { email, password = TestSteps.Password, refreshTokenIn = "body" });
+
+    private static async Task<HttpStatusCode> StatusAsync(Func<Task<HttpResponseMessage>> send)
+    {
+        using var response = await send();
+        return response.StatusCode;
+    }
+
+    /// <summary>Sends until the answer is not 503, pausing 200 ms between attempts as a client would; gives up after 20 s.</summary>
+    private static async Task<HttpStatusCode> UntilServedAsync(Func<Task<HttpResponseMessage>> send)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            var status = await StatusAsync(send);
+            if (status != HttpStatusCode.ServiceUnavailable || DateTime.UtcNow > deadline)
+                return status;
+            await Task.Delay(200);
+        }
     }
 }

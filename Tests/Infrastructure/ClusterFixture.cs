@@ -40,6 +40,8 @@ public abstract class ClusterFixture : IAsyncLifetime
 
     protected virtual void ConfigureCluster(TestClusterBuilder builder) { }
 
+    protected virtual void ConfigureSilo(ISiloBuilder silo) { }
+
     public virtual async Task InitializeAsync()
     {
         Fixtures[_key] = this;
@@ -94,6 +96,7 @@ public abstract class ClusterFixture : IAsyncLifetime
             silo.Services.AddSessionGrains(SessionSettings());
             silo.Services.AddSingleton<IPasswordHasher<UserState>>(fixture.Passwords);
             fixture.ConfigureStorage(silo);
+            fixture.ConfigureSilo(silo);
         }
     }
 }

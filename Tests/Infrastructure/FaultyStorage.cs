@@ -20,10 +20,16 @@ public sealed class FaultyStorage : IGrainStorage
 
     public Fault Mode { get; set; }
 
+    /// <summary>When set, <see cref="Mode"/> applies to writes of this state name only ("user", "email", ...).</summary>
+    public string? FaultOnly { get; set; }
+
     /// <summary>How long each write takes, so concurrent calls can overlap a write in flight.</summary>
     public TimeSpan WriteDelay { get; set; }
 
     public object? Stored(string stateName, GrainId grainId) => _rows.TryGetValue((stateName, grainId), out var row) ? row.State : null;
+
+    public IEnumerable<object> StoredStates(string stateName) =>
+        _rows.Where(row => row.Key.Item1 == stateName).Select(row => row.Value.State);
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
@@ -40,7 +46,8 @@ public sealed class FaultyStorage : IGrainStorage
     {
         if (WriteDelay > TimeSpan.Zero)
             await Task.Delay(WriteDelay);
-        if (Mode == Fault.RefuseWrites)
+        var mode = FaultOnly is null || FaultOnly == stateName ? Mode : Fault.None;
+        if (mode == Fault.RefuseWrites)
             throw new IOException("Injected storage failure: write refused.");
         var key = (stateName, grainId);
         var stored = _rows.TryGetValue(key, out var row) ? row.ETag : null;
@@ -48,7 +55,7 @@ public sealed class FaultyStorage : IGrainStorage
             throw new InconsistentStateException("ETag mismatch", stored, grainState.ETag);
         var etag = Interlocked.Increment(ref _version).ToString();
         _rows[key] = (grainState.State!, etag);
-        if (Mode == Fault.LoseAcknowledgements)
+        if (mode == Fault.LoseAcknowledgements)
             throw new IOException("Injected storage failure: acknowledgement lost after the write.");
         grainState.ETag = etag;
         grainState.RecordExists = true;
