@@ -36,6 +36,7 @@ public static class ApiSetup
             else
                 client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
             client.AddOutgoingGrainCallFilter<RefusedCallRetry>();
+            client.AddActivityPropagation();
             // With no silo reachable the Api still starts, says so on /health/ready, answers 503, and keeps trying.
             client.UseConnectionRetryFilter(async (_, cancellationToken) =>
             {
@@ -45,6 +46,15 @@ public static class ApiSetup
         });
         builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
         return builder;
+    }
+
+    /// <summary>The Api's management listener (default port 8090): metrics and health, off the public listener.</summary>
+    public static ManagementOptions AddApiManagement(this WebApplicationBuilder builder)
+    {
+        var management = ManagementOptions.From(builder.Configuration, defaultPort: 8090);
+        builder.AddManagementListener(management);
+        builder.AddSessionsTelemetry("sessions-api");
+        return management;
     }
 
     /// <summary>Options, tokens, authentication, limits, problem bodies, health and OpenAPI.</summary>
@@ -66,6 +76,7 @@ public static class ApiSetup
         services.AddSingleton<KeyEncryption>();
         services.AddSingleton<SigningKeys>();
         services.AddHostedService<SigningKeyRefresher>();
+        services.AddSingleton<ApiInstruments>();
         services.AddSingleton<AccessTokens>();
         services.AddSingleton<RefreshTokenTransport>();
 
@@ -88,7 +99,7 @@ public static class ApiSetup
         });
         services.AddExceptionHandler<ExceptionMapping>();
 
-        services.AddReadinessChecks();
+        services.AddApiReadinessChecks();
         services.AddOpenApi();
         return builder;
     }

@@ -2,14 +2,15 @@ using Scalar.AspNetCore;
 using Sessions.Api;
 using Sessions.Api.Account;
 using Sessions.Api.Auth;
-using Sessions.Api.Health;
 using Sessions.Api.Http;
 using Sessions.Api.Keys;
 using Sessions.Api.UserSessions;
+using Sessions.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddSessionsClient();
 builder.AddSessionsApi();
+var management = builder.AddApiManagement();
 
 var app = builder.Build();
 app.UseTrustedProxies();
@@ -26,7 +27,8 @@ app.MapAuthApi();
 app.MapUserSessionsApi();
 app.MapAccountApi();
 app.MapKeysApi();
-app.MapHealthApi();
+app.MapHealth();
+app.MapManagement(management);
 app.MapOpenApi();
 if (app.Environment.IsDevelopment())
     app.MapScalarApiReference();

@@ -12,6 +12,7 @@ namespace Sessions.Grains;
 [GrainType("email")]
 public sealed partial class EmailIndexGrain(
     [PersistentState(stateName: "email", storageName: StorageNames.Grains)] IPersistentState<EmailIndexState> state,
+    SessionsInstruments instruments,
     PasswordHashing passwords,
     IOptions<SessionOptions> options,
     [FromKeyedServices(SessionClock.Key)] TimeProvider time,
@@ -20,7 +21,7 @@ public sealed partial class EmailIndexGrain(
     // Unknown emails are checked against this so they cost the same time as a wrong password.
     private static string? s_dummyHash;
 
-    private readonly StoredState<EmailIndexState> _state = new(state);
+    private readonly StoredState<EmailIndexState> _state = new(state, instruments, "email");
     private readonly FailedLogins _failedLogins = new(options.Value);
 
     private string Email => EmailIndex.EmailOf(this.GetPrimaryKeyString());
@@ -33,13 +34,17 @@ public sealed partial class EmailIndexGrain(
         // The registrant logs in instead.
         await _state.RereadIfStaleAsync();
         if (_state.RecordExists)
+        {
+            instruments.Registered(false);
             return new RegistrationResult(Registered: false, _state.State.UserId);
+        }
 
         // The user first, then the index entry: a failure in between leaves an unreachable user, never an
         // email that points at nobody and can then never be registered.
         var userId = Guid.NewGuid();
         await GrainFactory.GetGrain<IUserGrain>(userId).CreateAsync(Email, password);
         await _state.WriteOrRollBackAsync(new EmailIndexState { UserId = userId });
+        instruments.Registered(true);
         return new RegistrationResult(Registered: true, userId);
     }
 
@@ -50,13 +55,24 @@ public sealed partial class EmailIndexGrain(
         if (_failedLogins.RetryAfter(address, now) is { } retryAfter)
         {
             LogLoginThrottled(logger, address, retryAfter);
+            instruments.LoggedIn(LoginStatus.TooManyAttempts);
             return new LoginResult(LoginStatus.TooManyAttempts, RetryAfter: retryAfter);
         }
 
         await _state.RereadIfStaleAsync();
-        var result = _state.RecordExists
-            ? await GrainFactory.GetGrain<IUserGrain>(_state.State.UserId).LoginAsync(attempt)
-            : await UnknownEmailAsync(attempt);
+        LoginResult result;
+        try
+        {
+            result = _state.RecordExists
+                ? await GrainFactory.GetGrain<IUserGrain>(_state.State.UserId).LoginAsync(attempt)
+                : await UnknownEmailAsync(attempt);
+        }
+        catch (OverloadedException)
+        {
+            instruments.LoginOverloaded();
+            throw;
+        }
+        instruments.LoggedIn(result.Status);
         if (result.Status == LoginStatus.InvalidCredentials)
         {
             _failedLogins.Add(address, now);

@@ -15,6 +15,8 @@ public static class GrainsSetup
         services.AddSingleton<IValidateOptions<SessionOptions>, SessionOptionsValidator>();
         services.TryAddKeyedSingleton(SessionClock.Key, TimeProvider.System);
         services.AddSingleton<RefreshTokenMac>();
+        services.AddMetrics();
+        services.AddSingleton<SessionsInstruments>();
         services.Configure<PasswordHasherOptions>(configuration.GetSection(PasswordHashingOptions.Section));
         services.AddOptions<PasswordHashingOptions>().Bind(configuration.GetSection(PasswordHashingOptions.Section))
             .Validate(o => o.Concurrency >= 1 && o.MaxQueue >= 0, "PasswordHashing:Concurrency must be at least 1 and PasswordHashing:MaxQueue not negative.")

@@ -24,6 +24,7 @@ public sealed class PasswordHashingOptions
 public sealed class PasswordHashing(
     IPasswordHasher<UserState> hasher,
     IOptions<PasswordHashingOptions> options,
+    SessionsInstruments instruments,
     [FromKeyedServices(SessionClock.Key)] TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _cores = new(options.Value.Concurrency);
@@ -31,14 +32,14 @@ public sealed class PasswordHashing(
     private int _waiting;
 
     public Task<string> HashAsync(UserState user, string password, DateTimeOffset deadline) =>
-        RunAsync(() => hasher.HashPassword(user, password), deadline);
+        RunAsync(() => hasher.HashPassword(user, password), deadline, verification: false);
 
     public Task<PasswordVerificationResult> VerifyAsync(UserState user, string hash, string password, DateTimeOffset deadline) =>
-        RunAsync(() => hasher.VerifyHashedPassword(user, hash, password), deadline);
+        RunAsync(() => hasher.VerifyHashedPassword(user, hash, password), deadline, verification: true);
 
     public void Dispose() => _cores.Dispose();
 
-    private async Task<T> RunAsync<T>(Func<T> hash, DateTimeOffset deadline)
+    private async Task<T> RunAsync<T>(Func<T> hash, DateTimeOffset deadline, bool verification)
     {
         if (Interlocked.Increment(ref _waiting) > _maxQueue)
         {
@@ -57,6 +58,7 @@ public sealed class PasswordHashing(
         }
         if (!entered)
             throw new OverloadedException("The caller's deadline passed before a password hash could start.");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             return hash();
@@ -64,6 +66,7 @@ public sealed class PasswordHashing(
         finally
         {
             _cores.Release();
+            instruments.PasswordHashed(started, verification);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,6 +13,7 @@ namespace Sessions.Grains;
 public sealed partial class SessionGrain(
     [PersistentState(stateName: "session", storageName: StorageNames.Grains)] IPersistentState<SessionState> state,
     RefreshTokenMac mac,
+    SessionsInstruments instruments,
     IOptions<SessionOptions> options,
     [FromKeyedServices(SessionClock.Key)] TimeProvider time,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
@@ -20,7 +22,7 @@ public sealed partial class SessionGrain(
     private static readonly RefreshResult Unavailable = new(RefreshStatus.Unavailable);
 
     private readonly SessionOptions _options = options.Value;
-    private readonly StoredState<SessionState> _state = new(state);
+    private readonly StoredState<SessionState> _state = new(state, instruments, "session");
     private byte[]? _macKey;
     // A revocation that failed to store stays in force in memory, and is stored again on top of
     // what the next call reads back: the family stays dead (fail closed).
@@ -29,6 +31,18 @@ public sealed partial class SessionGrain(
     private Guid SessionId => this.GetPrimaryKey();
     private SessionState Session => _state.State;
     private byte[] MacKey => _macKey ??= mac.DeriveKey(Session.Secret);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        instruments.SessionActivated();
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        instruments.SessionDeactivated();
+        return Task.CompletedTask;
+    }
 
     public async Task<SessionGrant> StartAsync(SessionStart start)
     {
@@ -63,8 +77,17 @@ public sealed partial class SessionGrain(
         if (time.GetUtcNow() > deadline)
         {
             LogLate(logger, SessionId, deadline);
+            instruments.RefreshLate();
             return Unavailable;
         }
+        var started = Stopwatch.GetTimestamp();
+        var result = await JudgeAsync(refreshToken, client);
+        instruments.Refreshed(result.Status, started);
+        return result;
+    }
+
+    private async Task<RefreshResult> JudgeAsync(string refreshToken, ClientInfo client)
+    {
         if (!await ResyncAsync())
             return Unavailable;
         // Rule 5: a token that does not verify cannot be attributed to the family and revokes nothing.
@@ -110,7 +133,9 @@ public sealed partial class SessionGrain(
     public async Task<bool> LogoutAsync(string refreshToken)
     {
         await ResyncOrThrowAsync();
-        if (!Verifies(refreshToken, out _))
+        var verified = Verifies(refreshToken, out _);
+        instruments.LoggedOut(verified);
+        if (!verified)
             return false;
         var now = time.GetUtcNow();
         if (Session.IsActiveAt(now) && !await TryRevokeAsync(now, RevocationReason.Logout))
@@ -167,6 +192,7 @@ public sealed partial class SessionGrain(
     private async Task<bool> TryRevokeAsync(DateTimeOffset now, RevocationReason reason)
     {
         LogRevoked(logger, SessionId, Session.UserId, reason);
+        instruments.Revoked(reason);
         if (await _state.TryWriteAndKeepAsync(Session with { RevokedAt = now, RevocationReason = reason }))
             return true;
         _unsavedRevocation = (now, reason);

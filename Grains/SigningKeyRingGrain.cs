@@ -15,9 +15,10 @@ public sealed record SigningKeyRingState
 /// </summary>
 [GrainType("keyring")]
 public sealed class SigningKeyRingGrain(
-    [PersistentState(stateName: "keyring", storageName: StorageNames.Grains)] IPersistentState<SigningKeyRingState> state) : Grain, ISigningKeyRingGrain
+    [PersistentState(stateName: "keyring", storageName: StorageNames.Grains)] IPersistentState<SigningKeyRingState> state,
+    SessionsInstruments instruments) : Grain, ISigningKeyRingGrain
 {
-    private readonly StoredState<SigningKeyRingState> _state = new(state);
+    private readonly StoredState<SigningKeyRingState> _state = new(state, instruments, "keyring");
 
     public async Task<SigningKeyRing> GetAsync()
     {

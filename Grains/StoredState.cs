@@ -1,14 +1,14 @@
 namespace Sessions.Grains;
 
 /// <summary>
-/// A grain's persistent state, kept from running ahead of storage or falling behind it. The state record is
+/// A grain's persistent state (<paramref name="name"/> in the storage-failure metric), kept from running ahead of storage or falling behind it. The state record is
 /// immutable and replaced by each write. A write that fails may still have landed (its acknowledgement was lost),
 /// leaving a newer row and ETag in storage than in memory, so that every later write would fail on the stale ETag
 /// and reads would answer from the old record. So after a failed write the state is read again before it is next
 /// used; grains call <see cref="RereadIfStaleAsync"/> (or <see cref="TryRereadIfStaleAsync"/>) first in every call.
 /// Orleans logs each failed read and write, with the grain and the exception.
 /// </summary>
-public sealed class StoredState<T>(IPersistentState<T> storage)
+public sealed class StoredState<T>(IPersistentState<T> storage, SessionsInstruments instruments, string name)
 {
     private bool _isStale;
 
@@ -35,6 +35,7 @@ public sealed class StoredState<T>(IPersistentState<T> storage)
         }
         catch (Exception)
         {
+            instruments.StorageFailed(name);
             return false;
         }
     }
@@ -60,6 +61,7 @@ public sealed class StoredState<T>(IPersistentState<T> storage)
         }
         catch (Exception e)
         {
+            instruments.StorageFailed(name);
             storage.State = previous;
             _isStale = true;
             throw new StorageUnavailableException($"Storing {typeof(T).Name} failed: {e.GetType().Name}.");
@@ -80,6 +82,7 @@ public sealed class StoredState<T>(IPersistentState<T> storage)
         }
         catch (Exception)
         {
+            instruments.StorageFailed(name);
             _isStale = true;
             return false;
         }

@@ -9,6 +9,7 @@ namespace Sessions.Grains;
 [GrainType("user")]
 public sealed partial class UserGrain(
     [PersistentState(stateName: "user", storageName: StorageNames.Grains)] IPersistentState<UserState> state,
+    SessionsInstruments instruments,
     PasswordHashing passwords,
     IOptions<SessionOptions> options,
     [FromKeyedServices(SessionClock.Key)] TimeProvider time,
@@ -16,7 +17,7 @@ public sealed partial class UserGrain(
 {
     private static readonly ImmutableArray<string> DefaultRoles = ["user"];
     private readonly SessionOptions _options = options.Value;
-    private readonly StoredState<UserState> _state = new(state);
+    private readonly StoredState<UserState> _state = new(state, instruments, "user");
 
     private Guid UserId => this.GetPrimaryKey();
     private UserState User => _state.State;

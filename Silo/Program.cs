@@ -1,5 +1,17 @@
-using Sessions.Silo;
+namespace Sessions.Silo;
 
-var builder = Host.CreateApplicationBuilder(args);
-builder.AddSessionsSilo();
-await builder.Build().RunAsync();
+// A Main of its own rather than top-level statements: the Web SDK would make a second global Program type
+// beside the Api's, which the tests reference both.
+internal static class Program
+{
+    private static async Task Main(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddSessionsSilo();
+        var management = builder.AddSiloManagement();
+
+        var app = builder.Build();
+        app.MapSiloManagement(management);
+        await app.RunAsync();
+    }
+}

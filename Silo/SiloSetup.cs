@@ -2,6 +2,7 @@ using System.Net;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Sessions.Grains;
+using Orleans.Dashboard;
 using Sessions.Hosting;
 
 namespace Sessions.Silo;
@@ -12,13 +13,13 @@ public static class SiloSetup
     private const string DevelopmentPepper = "ZGV2ZWxvcG1lbnQtb25seS1yZWZyZXNoLXRva2VuLXBlcHBlcg==";
 
     /// <summary>Makes this host a silo of the Sessions cluster, entirely from configuration.</summary>
-    public static HostApplicationBuilder AddSessionsSilo(this HostApplicationBuilder builder)
+    public static IHostApplicationBuilder AddSessionsSilo(this IHostApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
         var (cluster, connectionString) = builder.AddSessionsDefaults();
 
         if (builder.Environment.IsDevelopment())
-            builder.Services.PostConfigure<SessionOptions>(o => o.RefreshTokenPepper ??= DevelopmentPepper);
+            builder.Services.PostConfigure<Grains.SessionOptions>(o => o.RefreshTokenPepper ??= DevelopmentPepper);
 
         builder.Services.AddSessionGrains(configuration);
         builder.Services.AddStatePurger(configuration, connectionString);
@@ -50,8 +51,34 @@ public static class SiloSetup
                     serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
             }
             silo.AddSessionsStorage(connectionString);
+            silo.AddActivityPropagation();
+            if (configuration.GetValue<bool>($"{ManagementOptions.Section}:{nameof(ManagementOptions.Dashboard)}"))
+                silo.AddDashboard();
         });
         return builder;
+    }
+
+    /// <summary>The silo's management listener (default port 8100 + Cluster:Instance): metrics, health, and the dashboard if asked for.</summary>
+    public static ManagementOptions AddSiloManagement(this WebApplicationBuilder builder)
+    {
+        var management = ManagementOptions.From(builder.Configuration, defaultPort: 8100);
+        if (management.Port == 0)
+            throw new InvalidOperationException("Management:Port must be set on a silo: it is the silo's only HTTP listener.");
+        management.Port += ClusterSettings.From(builder.Configuration).Instance;
+        builder.AddManagementListener(management, publicListeners: false);
+        builder.AddSessionsTelemetry("sessions-silo");
+        builder.Services.AddReadinessChecks().AddCheck<SiloHealthCheck>("silo", tags: [HealthEndpoints.Ready]);
+        return management;
+    }
+
+    public static WebApplication MapSiloManagement(this WebApplication app, ManagementOptions management)
+    {
+        app.MapHealth();
+        return app.MapManagement(management, endpoints =>
+        {
+            if (management.Dashboard)
+                endpoints.MapOrleansDashboard(routePrefix: "/dashboard");
+        });
     }
 
     /// <summary>Grain state in PostgreSQL through Orleans' ADO.NET provider, in our compact payload format.</summary>

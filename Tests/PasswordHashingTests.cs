@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Identity;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Sessions.Grains;
 
@@ -11,7 +13,7 @@ public sealed class PasswordHashingTests
     {
         var cores = Environment.ProcessorCount;
         using var hasher = new GatedHasher();
-        using var hashing = new PasswordHashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = cores }), TimeProvider.System);
+        using var hashing = Hashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = cores }));
 
         // Callers on threads of their own, so only the limit can hold them back.
         var callers = Enumerable.Range(0, 3 * cores).Select(_ =>
@@ -33,7 +35,7 @@ public sealed class PasswordHashingTests
     public async Task A_full_queue_refuses_a_hash_at_once()
     {
         using var hasher = new GatedHasher();
-        using var hashing = new PasswordHashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = 1, MaxQueue = 1 }), TimeProvider.System);
+        using var hashing = Hashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = 1, MaxQueue = 1 }));
         var running = Task.Run(() => hashing.HashAsync(new UserState(), "running", DateTimeOffset.MaxValue));
         await hasher.WaitUntilInsideAsync(1);
         var queued = hashing.HashAsync(new UserState(), "queued", DateTimeOffset.MaxValue);
@@ -52,7 +54,7 @@ public sealed class PasswordHashingTests
     public async Task A_hash_whose_caller_gave_up_while_it_waited_never_runs()
     {
         using var hasher = new GatedHasher();
-        using var hashing = new PasswordHashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = 1 }), TimeProvider.System);
+        using var hashing = Hashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = 1 }));
         var running = Task.Run(() => hashing.HashAsync(new UserState(), "running", DateTimeOffset.MaxValue));
         await hasher.WaitUntilInsideAsync(1);
 
@@ -63,6 +65,10 @@ public sealed class PasswordHashingTests
         await running;
         Assert.Equal(1, hasher.Started);
     }
+
+    private static PasswordHashing Hashing(IPasswordHasher<UserState> hasher, IOptions<PasswordHashingOptions> options) =>
+        new(hasher, options, new SessionsInstruments(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>()),
+            TimeProvider.System);
 
     private sealed class GatedHasher : IPasswordHasher<UserState>, IDisposable
     {

@@ -6,7 +6,7 @@ using Sessions.Api.Keys;
 namespace Sessions.Api.Tokens;
 
 /// <summary>Issues RFC 9068 access tokens (JWS, ES256, typ at+jwt) for a session grant: one signature, no I/O.</summary>
-public sealed class AccessTokens(SigningKeys keys, IOptions<ApiOptions> options, [FromKeyedServices(SessionClock.Key)] TimeProvider time)
+public sealed class AccessTokens(SigningKeys keys, ApiInstruments instruments, IOptions<ApiOptions> options, [FromKeyedServices(SessionClock.Key)] TimeProvider time)
 {
     public const string TokenType = "at+jwt";
 
@@ -20,8 +20,9 @@ public sealed class AccessTokens(SigningKeys keys, IOptions<ApiOptions> options,
     {
         if (keys.Current() is not { } credentials)
             return null;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var now = time.GetUtcNow().UtcDateTime;
-        return _handler.CreateToken(new SecurityTokenDescriptor
+        var token = _handler.CreateToken(new SecurityTokenDescriptor
         {
             TokenType = TokenType,
             Issuer = _options.Issuer,
@@ -39,6 +40,8 @@ public sealed class AccessTokens(SigningKeys keys, IOptions<ApiOptions> options,
                 [Claims.Role] = grant.Roles.ToArray(),
             },
         });
+        instruments.AccessTokenIssued(started);
+        return token;
     }
 }
 

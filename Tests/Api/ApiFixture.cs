@@ -16,7 +16,7 @@ namespace Sessions.Tests.Api;
 /// The real Api (WebApplicationFactory) as an Orleans client of a one-silo TestCluster, both on one
 /// fake session clock. Storage behaves like memory storage until a test tells it to fail.
 /// </summary>
-public sealed class ApiFixture : ClusterFixture
+public class ApiFixture : ClusterFixture
 {
     public const string AllowedOrigin = "https://app.example";
     public static readonly string KeyEncryptionKey = Convert.ToBase64String(Enumerable.Repeat((byte)7, 32).ToArray());

@@ -7,13 +7,14 @@ namespace Sessions.Tests.EndToEnd;
 
 /// <summary>
 /// A test that runs the built Silo and Api as processes on loopback, clustered through a fresh
-/// PostgreSQL database. Silo i listens on Ports+i (gateway Ports+Silos+i); Api node j on Ports+2·Silos+j.
+/// PostgreSQL database. Silo i listens on Ports+i (gateway Ports+Silos+i); Api node j on Ports+2·Silos+j; their
+/// management listeners follow: silo i on Ports+2·Silos+Apis+i, Api node j on Ports+3·Silos+Apis+j.
 /// </summary>
 public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
 {
     private readonly List<ServiceProcess> _processes = [];
 
-    protected int Ports { get; } = FreePorts.Consecutive(2 * silos + apis);
+    protected int Ports { get; } = FreePorts.Consecutive(3 * silos + 2 * apis);
     protected string ClusterId { get; } = "proc-" + Guid.NewGuid().ToString("N")[..8];
     protected PostgresDatabase Database { get; private set; } = null!;
 
@@ -42,6 +43,7 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         ["Cluster__ServiceId"] = ClusterId,
         ["Cluster__SiloPort"] = Ports.ToString(),
         ["Cluster__GatewayPort"] = (Ports + silos).ToString(),
+        ["Management__Port"] = SiloManagementPort(0).ToString(),
         ["Sessions__RefreshTokenPepper"] = Convert.ToBase64String(new byte[32]),
         ["Api__KeyEncryptionKey"] = ApiFixture.KeyEncryptionKey,
         // Every test client comes from 127.0.0.1.
@@ -61,8 +63,18 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
     protected ServiceProcess StartSilo(int instance) =>
         Start("Silo", new Dictionary<string, string>(Environment()) { ["Cluster__Instance"] = instance.ToString() });
 
+    /// <summary>The management listener (metrics, health) of silo <paramref name="instance"/>.</summary>
+    protected int SiloManagementPort(int instance) => Ports + 2 * silos + apis + instance;
+
+    /// <summary>The management listener (metrics, health) of Api node <paramref name="node"/>.</summary>
+    protected int ApiManagementPort(int node) => Ports + 3 * silos + apis + node;
+
     protected ServiceProcess StartApi(int node) =>
-        Start("Api", new Dictionary<string, string>(Environment()) { ["ASPNETCORE_URLS"] = ApiUrl(node) });
+        Start("Api", new Dictionary<string, string>(Environment())
+        {
+            ["ASPNETCORE_URLS"] = ApiUrl(node),
+            ["Management__Port"] = ApiManagementPort(node).ToString(),
+        });
 
     private ServiceProcess Start(string project, Dictionary<string, string> environment)
     {

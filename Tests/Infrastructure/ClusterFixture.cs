@@ -96,6 +96,7 @@ public abstract class ClusterFixture : IAsyncLifetime
             silo.Services.AddSessionGrains(SessionSettings());
             silo.Services.AddSingleton<IPasswordHasher<UserState>>(fixture.Passwords);
             fixture.ConfigureStorage(silo);
+            silo.AddActivityPropagation();
             fixture.ConfigureSilo(silo);
         }
     }

@@ -1,0 +1,22 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Sessions.Api;
+
+/// <summary>
+/// Every instrument the Api adds to the "Sessions" meter, in one place. The outcomes of refreshes, logins and
+/// revocations are counted by the silos, where they are decided; ASP.NET Core's own meters count HTTP answers.
+/// </summary>
+public sealed class ApiInstruments
+{
+    private readonly Histogram<double> _tokenIssueDuration;
+
+    public ApiInstruments(IMeterFactory meters)
+    {
+        var meter = meters.Create(SessionsMeter.Name);
+        _tokenIssueDuration = meter.CreateHistogram<double>("sessions.access_token.issue.duration", "s", "Time to build and sign one access token.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01] });
+    }
+
+    public void AccessTokenIssued(long startTimestamp) => _tokenIssueDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
+}

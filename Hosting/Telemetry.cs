@@ -1,0 +1,47 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Sessions.Hosting;
+
+/// <summary>Metrics and traces of every Sessions process, exported with OpenTelemetry.</summary>
+public static class Telemetry
+{
+    /// <summary>What the platform emits by itself that an operator needs beside ours.</summary>
+    private static readonly string[] PlatformMeters =
+    [
+        "Microsoft.Orleans",
+        "Microsoft.AspNetCore.Hosting",
+        "Microsoft.AspNetCore.Server.Kestrel",
+        "Microsoft.AspNetCore.RateLimiting",
+        "Microsoft.AspNetCore.Diagnostics",
+        "Npgsql",
+        "System.Runtime",
+    ];
+
+    /// <summary>Orleans' activity sources (grain calls) and Npgsql's (statements): one trace from HTTP request to SQL.</summary>
+    private static readonly string[] TraceSources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Npgsql"];
+
+    /// <summary>
+    /// Metrics always (scraped from the management port, and pushed over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set,
+    /// as .NET Aspire's service defaults do); traces only with an OTLP endpoint, since recording spans nobody exports
+    /// would cost the hot path for nothing.
+    /// </summary>
+    public static IHostApplicationBuilder AddSessionsTelemetry(this IHostApplicationBuilder builder, string serviceName)
+    {
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName))
+            .WithMetrics(metrics => metrics.AddMeter(SessionsMeter.Name).AddMeter(PlatformMeters).AddPrometheusExporter());
+        if (otlp)
+            telemetry.WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/metrics"))
+                .AddSource(TraceSources));
+        if (otlp)
+            telemetry.UseOtlpExporter();
+        return builder;
+    }
+}
