@@ -37,7 +37,7 @@ for _ in $(seq 1 60); do
   kill -0 "${pids[0]}" 2>/dev/null || { tail -n 30 "$logs/silo.log"; echo "the silo exited (log: $logs/silo.log)"; exit 1; }
   sleep 1
 done
-echo "silo: gateway 127.0.0.1:30000, silo port 127.0.0.1:11111 (log: $logs/silo.log)"
+echo "silo: gateway 127.0.0.1:30000, silo port 127.0.0.1:11111, management http://127.0.0.1:8100 (/metrics, /dashboard) (log: $logs/silo.log)"
 
 (cd Api/bin/Release/net10.0 && exec dotnet Api.dll --urls "$api_url") >"$logs/api.log" 2>&1 &
 pids+=($!)
@@ -47,7 +47,7 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 curl -fs "$api_url/health/ready" >/dev/null || echo "warning: the Api is not ready yet: $(curl -s "$api_url/health/ready")"
-echo "api: $api_url (log: $logs/api.log)"
+echo "api: $api_url, management http://127.0.0.1:8090 (/metrics) (log: $logs/api.log)"
 echo
 echo "Sessions is running at $api_url"
 echo "  demo:     $api_url/demo/   (the browser client, Development only)"

@@ -28,6 +28,9 @@ public sealed class BrowserFixture() : ProcessClusterTest(silos: 1, apis: 1)
     /// <summary>Another port of localhost that is not in Api:AllowedOrigins.</summary>
     public string ForeignOrigin { get; } = $"http://localhost:{FreePorts.Consecutive(1)}";
 
+    /// <summary>The Orleans dashboard on the silo's management port (Development turns it on).</summary>
+    public string SiloDashboardUrl => $"http://127.0.0.1:{SiloManagementPort(0)}/dashboard/";
+
     protected override string ApiHost => "localhost";
 
     protected override Dictionary<string, string> Environment() => new(base.Environment())

@@ -239,6 +239,22 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
         await page.ScreenshotAsync(new() { Path = Screenshot, FullPage = true });
         Assert.True(new FileInfo(Screenshot).Length > 10_000);
     }
+
+    [Fact]
+    public async Task The_silo_dashboard_shows_the_cluster_on_the_management_port()
+    {
+        await using var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
+        var page = await context.NewPageAsync();
+
+        var response = await page.GotoAsync(fixture.SiloDashboardUrl);
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await page.WaitForTimeoutAsync(3000); // the dashboard polls the silo every second: let the charts fill
+
+        Assert.Equal(200, response!.Status);
+        var shot = Path.Combine(Repository.Root, "docs", "images", "dashboard.png");
+        await page.ScreenshotAsync(new() { Path = shot });
+        Assert.True(new FileInfo(shot).Length > 10_000);
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -31,6 +31,7 @@ public sealed class ObservabilityTests(ITestOutputHelper output) : ProcessCluste
     {
         ["Sessions__ReuseGraceWindow"] = "00:00:01",
         ["Sessions__MaxFailedLogins"] = "2",
+        ["Management__Dashboard"] = "true",
     };
 
     [Fact]
@@ -87,8 +88,12 @@ public sealed class ObservabilityTests(ITestOutputHelper output) : ProcessCluste
         foreach (var secret in new[] { login.Email, login.SessionId.ToString(), login.RefreshToken, login.AccessToken })
             Assert.DoesNotContain(after.Lines.Concat(apiAfter.Lines).Where(l => !l.StartsWith('#')), l => l.Contains(secret, StringComparison.Ordinal));
 
-        // Off the public listener.
+        // Off the public listener; the silo's dashboard and readiness beside its metrics.
         Assert.Equal(HttpStatusCode.NotFound, (await api.GetAsync("/metrics")).StatusCode);
+        var dashboard = await scraper.GetAsync($"http://127.0.0.1:{SiloManagementPort(0)}/dashboard/");
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        Assert.Contains("html", await dashboard.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.OK, (await scraper.GetAsync($"http://127.0.0.1:{SiloManagementPort(0)}/health/ready")).StatusCode);
     }
 }
 
