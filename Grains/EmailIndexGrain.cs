@@ -10,7 +10,7 @@ namespace Sessions.Grains;
 /// not, which makes it the place of the failed-login limits.
 /// </summary>
 [GrainType("email")]
-public sealed partial class EmailIndexGrain(
+public sealed class EmailIndexGrain(
     [PersistentState(stateName: "email", storageName: StorageNames.Grains)] IPersistentState<EmailIndexState> state,
     SessionsInstruments instruments,
     PasswordHashing passwords,
@@ -54,7 +54,7 @@ public sealed partial class EmailIndexGrain(
         var address = ClientAddress.Key(attempt.Client.IpAddress);
         if (_failedLogins.RetryAfter(address, now) is { } retryAfter)
         {
-            LogLoginThrottled(logger, address, retryAfter);
+            SecurityEvents.LoginThrottled(logger, address, retryAfter);
             instruments.LoggedIn(LoginStatus.TooManyAttempts);
             return new LoginResult(LoginStatus.TooManyAttempts, RetryAfter: retryAfter);
         }
@@ -75,6 +75,7 @@ public sealed partial class EmailIndexGrain(
         instruments.LoggedIn(result.Status);
         if (result.Status == LoginStatus.InvalidCredentials)
         {
+            SecurityEvents.LoginFailed(logger, _state.RecordExists ? _state.State.UserId : null, attempt.Client.IpAddress, attempt.Client.UserAgent);
             _failedLogins.Add(address, now);
             // The count lives in memory: keep it for as long as it can matter.
             DelayDeactivation(options.Value.FailedLoginWindow);
@@ -93,8 +94,4 @@ public sealed partial class EmailIndexGrain(
         await passwords.VerifyAsync(dummy, s_dummyHash, attempt.Password, attempt.Deadline);
         return new LoginResult(LoginStatus.InvalidCredentials);
     }
-
-    [LoggerMessage(EventId = 2003, EventName = "login_throttled", Level = LogLevel.Warning,
-        Message = "Security event login_throttled: an email is held back for {Address} for {RetryAfter}")]
-    private static partial void LogLoginThrottled(ILogger logger, string address, TimeSpan retryAfter);
 }

@@ -124,7 +124,7 @@ public sealed partial class SessionGrain(
             return new RefreshResult(RefreshStatus.Replayed, Grant());
 
         // Rule 2: any other token of the family is reuse; the whole family dies before we answer.
-        LogReuse(logger, SessionId, Session.UserId, client.IpAddress, client.UserAgent, token.Counter, Session.Counter);
+        SecurityEvents.RefreshTokenReuse(logger, SessionId, Session.UserId, client.IpAddress, client.UserAgent, token.Counter, Session.Counter);
         return await TryRevokeAsync(now, RevocationReason.RefreshTokenReuse)
             ? new RefreshResult(RefreshStatus.ReuseDetected)
             : Unavailable;
@@ -191,7 +191,7 @@ public sealed partial class SessionGrain(
     /// <summary>Revokes in memory at once (fail closed), then stores it; false when storing failed.</summary>
     private async Task<bool> TryRevokeAsync(DateTimeOffset now, RevocationReason reason)
     {
-        LogRevoked(logger, SessionId, Session.UserId, reason);
+        SecurityEvents.SessionRevoked(logger, SessionId, Session.UserId, reason);
         instruments.Revoked(reason);
         if (await _state.TryWriteAndKeepAsync(Session with { RevokedAt = now, RevocationReason = reason }))
             return true;
@@ -234,14 +234,6 @@ public sealed partial class SessionGrain(
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
-    [LoggerMessage(EventId = 1001, EventName = "refresh_token_reuse", Level = LogLevel.Warning,
-        Message = "Security event refresh_token_reuse: session {SessionId} of user {UserId} from {IpAddress} ({UserAgent}) presented token {PresentedCounter} while {CurrentCounter} is current; revoking the session")]
-    private static partial void LogReuse(ILogger logger, Guid sessionId, Guid userId, string? ipAddress, string? userAgent, long presentedCounter, long currentCounter);
-
-    [LoggerMessage(EventId = 1002, EventName = "session_revoked", Level = LogLevel.Information,
-        Message = "Security event session_revoked: session {SessionId} of user {UserId}, reason {Reason}")]
-    private static partial void LogRevoked(ILogger logger, Guid sessionId, Guid userId, RevocationReason reason);
-
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "A refresh of session {SessionId} arrived after its deadline {Deadline} and was dropped")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A refresh of session {SessionId} arrived after its deadline {Deadline} and was dropped")]
     private static partial void LogLate(ILogger logger, Guid sessionId, DateTimeOffset deadline);
 }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Sessions.Grains;
 
 [GrainType("user")]
-public sealed partial class UserGrain(
+public sealed class UserGrain(
     [PersistentState(stateName: "user", storageName: StorageNames.Grains)] IPersistentState<UserState> state,
     SessionsInstruments instruments,
     PasswordHashing passwords,
@@ -45,7 +45,6 @@ public sealed partial class UserGrain(
         var verdict = await passwords.VerifyAsync(User, User.PasswordHash, attempt.Password, attempt.Deadline);
         if (verdict == PasswordVerificationResult.Failed)
         {
-            LogLoginFailed(logger, UserId);
             return new LoginResult(LoginStatus.InvalidCredentials);
         }
 
@@ -66,7 +65,7 @@ public sealed partial class UserGrain(
         var client = attempt.Client;
         var grant = await GrainFactory.GetGrain<ISessionGrain>(sessionId)
             .StartAsync(new SessionStart(UserId, User.Email, User.Roles, client.UserAgent, client.IpAddress));
-        LogLoginSucceeded(logger, UserId, sessionId);
+        SecurityEvents.LoginSucceeded(logger, UserId, sessionId, client.IpAddress, client.UserAgent);
         return new LoginResult(LoginStatus.Succeeded, grant);
     }
 
@@ -84,7 +83,7 @@ public sealed partial class UserGrain(
         var revoked = active.Take(active.Count - (_options.MaxActiveSessions - 1)).Select(s => s.SessionId).ToList();
         await Task.WhenAll(revoked.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(RevocationReason.SessionLimit)));
         if (revoked.Count > 0)
-            LogSessionLimit(logger, UserId, revoked.Count);
+            SecurityEvents.SessionLimit(logger, UserId, revoked.Count);
         return sessions.RemoveRange(ids.Where((_, i) => infos[i] is null).Concat(revoked));
     }
 
@@ -116,7 +115,7 @@ public sealed partial class UserGrain(
         // Each revocation is durable in its session grain; the index is emptied only after all of them.
         await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(RevocationReason.LogoutAll)));
         await TryForgetAsync(ids);
-        LogLoggedOutEverywhere(logger, UserId, ids.Length);
+        SecurityEvents.LogoutAll(logger, UserId, ids.Length);
         return ids.Length;
     }
 
@@ -135,20 +134,4 @@ public sealed partial class UserGrain(
             // Left in the index; pruned on a later read.
         }
     }
-
-    [LoggerMessage(EventId = 2001, EventName = "login_succeeded", Level = LogLevel.Information,
-        Message = "Security event login_succeeded: user {UserId} opened session {SessionId}")]
-    private static partial void LogLoginSucceeded(ILogger logger, Guid userId, Guid sessionId);
-
-    [LoggerMessage(EventId = 2002, EventName = "login_failed", Level = LogLevel.Warning,
-        Message = "Security event login_failed: user {UserId}, wrong password")]
-    private static partial void LogLoginFailed(ILogger logger, Guid userId);
-
-    [LoggerMessage(EventId = 2005, EventName = "session_limit", Level = LogLevel.Information,
-        Message = "Security event session_limit: user {UserId} is at the session limit; {Count} least recently refreshed sessions revoked")]
-    private static partial void LogSessionLimit(ILogger logger, Guid userId, int count);
-
-    [LoggerMessage(EventId = 2004, EventName = "logout_all", Level = LogLevel.Information,
-        Message = "Security event logout_all: user {UserId} revoked {Count} sessions")]
-    private static partial void LogLoggedOutEverywhere(ILogger logger, Guid userId, int count);
 }

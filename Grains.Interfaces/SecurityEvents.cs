@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sessions;
+
+/// <summary>
+/// Every security event of the service, each with its one id and name, written by the grains and the Api alike
+/// as structured logs ("Security event &lt;name&gt;: ..."). No event carries a secret: no password, no token.
+/// </summary>
+public static partial class SecurityEvents
+{
+    [LoggerMessage(EventId = 1001, EventName = "refresh_token_reuse", Level = LogLevel.Warning,
+        Message = "Security event refresh_token_reuse: session {SessionId} of user {UserId} from {IpAddress} ({UserAgent}) presented token {PresentedCounter} while {CurrentCounter} is current; revoking the session")]
+    public static partial void RefreshTokenReuse(ILogger logger, Guid sessionId, Guid userId, string? ipAddress, string? userAgent, long presentedCounter, long currentCounter);
+
+    [LoggerMessage(EventId = 1002, EventName = "session_revoked", Level = LogLevel.Information,
+        Message = "Security event session_revoked: session {SessionId} of user {UserId}, reason {Reason}")]
+    public static partial void SessionRevoked(ILogger logger, Guid sessionId, Guid userId, RevocationReason reason);
+
+    [LoggerMessage(EventId = 1003, EventName = "login_succeeded", Level = LogLevel.Information,
+        Message = "Security event login_succeeded: user {UserId} opened session {SessionId} from {IpAddress} ({UserAgent})")]
+    public static partial void LoginSucceeded(ILogger logger, Guid userId, Guid sessionId, string? ipAddress, string? userAgent);
+
+    /// <summary>A wrong password, or an unknown email (then <paramref name="userId"/> is null).</summary>
+    [LoggerMessage(EventId = 1004, EventName = "login_failed", Level = LogLevel.Warning,
+        Message = "Security event login_failed: user {UserId} from {IpAddress} ({UserAgent})")]
+    public static partial void LoginFailed(ILogger logger, Guid? userId, string? ipAddress, string? userAgent);
+
+    [LoggerMessage(EventId = 1005, EventName = "login_throttled", Level = LogLevel.Warning,
+        Message = "Security event login_throttled: an email is held back for {Address} for {RetryAfter}")]
+    public static partial void LoginThrottled(ILogger logger, string address, TimeSpan retryAfter);
+
+    [LoggerMessage(EventId = 1006, EventName = "logout_all", Level = LogLevel.Information,
+        Message = "Security event logout_all: user {UserId} revoked {Count} sessions")]
+    public static partial void LogoutAll(ILogger logger, Guid userId, int count);
+
+    [LoggerMessage(EventId = 1007, EventName = "session_limit", Level = LogLevel.Information,
+        Message = "Security event session_limit: user {UserId} is at the session limit; {Count} least recently refreshed sessions revoked")]
+    public static partial void SessionLimit(ILogger logger, Guid userId, int count);
+
+    /// <summary>A cookie-borne refresh or logout from an origin not in Api:AllowedOrigins: a cross-site request, refused.</summary>
+    [LoggerMessage(EventId = 1008, EventName = "origin_refused", Level = LogLevel.Warning,
+        Message = "Security event origin_refused: a cookie-borne {Path} from origin {Origin} ({IpAddress}) was refused")]
+    public static partial void OriginRefused(ILogger logger, string path, string origin, string? ipAddress);
+}
