@@ -59,7 +59,7 @@ public sealed class ApiFixture : ClusterFixture
         ["Api:RefreshesPerMinutePerAddress"] = "100000",
     };
 
-    public WebApplicationFactory<Program> CreateFactory(Action<Dictionary<string, string?>>? change = null)
+    public WebApplicationFactory<Program> CreateFactory(Action<Dictionary<string, string?>>? change = null, Action<IWebHostBuilder>? configure = null)
     {
         var settings = Settings();
         change?.Invoke(settings);
@@ -69,6 +69,7 @@ public sealed class ApiFixture : ClusterFixture
             foreach (var (key, value) in settings)
                 web.UseSetting(key, value);
             web.ConfigureTestServices(services => services.AddKeyedSingleton<TimeProvider>(SessionClock.Key, Clock));
+            configure?.Invoke(web);
         });
     }
 
