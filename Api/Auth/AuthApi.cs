@@ -10,6 +10,7 @@ namespace Sessions.Api.Auth;
 public static partial class AuthApi
 {
     private const int MaxLoginPasswordLength = 1024;
+    internal const int MaxUserAgentLength = 512;
 
     public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
@@ -36,12 +37,12 @@ public static partial class AuthApi
         var (body, problem) = await JsonBody.ReadAsync<RegisterRequest>(http);
         if (problem is not null)
             return problem;
-        if (!Credentials.IsValidEmail(body!.Email))
+        if (!Credentials.TryNormalizeEmail(body!.Email, out var email))
             return Problems.BadRequest("email must be an email address.");
         if (!Credentials.IsValidPassword(body.Password))
             return Problems.BadRequest($"password must be {Credentials.MinPasswordLength} to {Credentials.MaxPasswordLength} characters.");
 
-        var result = await grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(body.Email!)).RegisterAsync(body.Password!);
+        var result = await grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email)).RegisterAsync(body.Password!);
         return result.Registered
             ? TypedResults.Created((string?)null, new RegisterResponse(result.UserId))
             : Problems.Of(StatusCodes.Status409Conflict, Problems.EmailTaken, "This email is already registered.");
@@ -52,7 +53,7 @@ public static partial class AuthApi
         var (body, problem) = await JsonBody.ReadAsync<LoginRequest>(http);
         if (problem is not null)
             return problem;
-        if (!Credentials.IsValidEmail(body!.Email?.Trim()))
+        if (!Credentials.TryNormalizeEmail(body!.Email?.Trim(), out var email))
             return Problems.BadRequest("email must be an email address.");
         if (body.Password is not { Length: > 0 and <= MaxLoginPasswordLength })
             return Problems.BadRequest("password is required.");
@@ -60,7 +61,7 @@ public static partial class AuthApi
             return Problems.BadRequest("refreshTokenIn must be \"cookie\" or \"body\".");
 
         var client = Client(http);
-        var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(body.Email!)).LoginAsync(body.Password, client);
+        var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email)).LoginAsync(body.Password, client);
         var log = services.Logger;
         switch (result.Status)
         {
@@ -151,12 +152,9 @@ public static partial class AuthApi
         Problems.RetryLater(http, StatusCodes.Status503ServiceUnavailable, Problems.Unavailable,
             "The service is temporarily unavailable; retry shortly.", TimeSpan.FromSeconds(options.RetryAfterSecondsWhenUnavailable));
 
-    private static ClientInfo Client(HttpContext http)
-    {
-        var userAgent = http.Request.Headers.UserAgent.ToString();
-        return new ClientInfo(userAgent.Length == 0 ? null : userAgent[..Math.Min(userAgent.Length, 512)],
-            http.Connection.RemoteIpAddress?.ToString());
-    }
+    // The user agent is stored, listed and logged: without terminal escapes or bidi overrides.
+    private static ClientInfo Client(HttpContext http) =>
+        new(UnicodeText.WithoutHidden(http.Request.Headers.UserAgent.ToString(), MaxUserAgentLength), http.Connection.RemoteIpAddress?.ToString());
 
     [LoggerMessage(EventId = 3001, EventName = "login_succeeded", Level = LogLevel.Information,
         Message = "Security event login_succeeded: user {UserId} opened session {SessionId} from {IpAddress} ({UserAgent})")]

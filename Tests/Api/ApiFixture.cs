@@ -51,7 +51,7 @@ public sealed class ApiFixture : ClusterFixture
         ["Cluster:Clustering"] = "Localhost",
         ["Cluster:ClusterId"] = Cluster.Options.ClusterId,
         ["Cluster:ServiceId"] = ServiceId,
-        ["Cluster:GatewayPort"] = Cluster.Options.BaseGatewayPort.ToString(),
+        ["Cluster:GatewayPort"] = Cluster.Options.BaseGatewayPort.ToString(CultureInfo.InvariantCulture),
         ["Api:KeyEncryptionKey"] = KeyEncryptionKey,
         ["Api:AllowedOrigins:0"] = AllowedOrigin,
         ["Api:LoginsPerMinutePerAddress"] = "100000",

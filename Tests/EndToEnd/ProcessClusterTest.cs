@@ -40,8 +40,8 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         ["Cluster__Clustering"] = "AdoNet",
         ["Cluster__ClusterId"] = ClusterId,
         ["Cluster__ServiceId"] = ClusterId,
-        ["Cluster__SiloPort"] = Ports.ToString(),
-        ["Cluster__GatewayPort"] = (Ports + silos).ToString(),
+        ["Cluster__SiloPort"] = Ports.ToString(CultureInfo.InvariantCulture),
+        ["Cluster__GatewayPort"] = (Ports + silos).ToString(CultureInfo.InvariantCulture),
         ["Sessions__RefreshTokenPepper"] = Convert.ToBase64String(new byte[32]),
         ["Api__KeyEncryptionKey"] = ApiFixture.KeyEncryptionKey,
         // Every test client comes from 127.0.0.1.
@@ -59,7 +59,7 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
     protected IEnumerable<string> LogLines(string text) => _processes.SelectMany(p => p.Lines(text));
 
     protected ServiceProcess StartSilo(int instance) =>
-        Start("Silo", new Dictionary<string, string>(Environment()) { ["Cluster__Instance"] = instance.ToString() });
+        Start("Silo", new Dictionary<string, string>(Environment()) { ["Cluster__Instance"] = instance.ToString(CultureInfo.InvariantCulture) });
 
     protected ServiceProcess StartApi(int node) =>
         Start("Api", new Dictionary<string, string>(Environment()) { ["ASPNETCORE_URLS"] = ApiUrl(node) });

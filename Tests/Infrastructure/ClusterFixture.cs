@@ -75,7 +75,7 @@ public abstract class ClusterFixture : IAsyncLifetime
         ["Sessions:ReuseGraceWindow"] = GraceWindow.ToString(),
         ["Sessions:SessionIdleTimeout"] = IdleTimeout.ToString(),
         ["Sessions:SessionAbsoluteLifetime"] = AbsoluteLifetime.ToString(),
-        ["Sessions:MaxFailedLogins"] = MaxFailedLogins.ToString(),
+        ["Sessions:MaxFailedLogins"] = MaxFailedLogins.ToString(CultureInfo.InvariantCulture),
         ["Sessions:FailedLoginWindow"] = FailedLoginWindow.ToString(),
         ["Sessions:RefreshTokenPepper"] = Convert.ToBase64String(new byte[32]),
     }).Build();
