@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using Orleans.Configuration;
 using Sessions.Api.Http;
 using Sessions.Api.Tokens;
@@ -81,15 +82,23 @@ public static partial class AuthApi
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(
         HttpContext http, [AsParameters] AuthServices services, IOptions<ClientMessagingOptions> messaging)
     {
-        var (token, fromCookie, problem) = await PresentedAsync(http, services.Transport);
+        var (tokens, fromCookie, problem) = await PresentedAsync(http, services.Transport);
         if (problem is not null)
             return problem;
 
         // We answer 503 once the grain call times out; the grain must not act on the request after that.
         var deadline = services.Time.GetUtcNow() + messaging.Value.ResponseTimeout;
-        var result = RefreshToken.TryParse(token, out var parsed)
-            ? await services.Grains.GetGrain<ISessionGrain>(parsed.SessionId).RefreshAsync(token, Client(http), deadline)
-            : new RefreshResult(RefreshStatus.Invalid);
+        // Several cookies (one planted by a sibling subdomain, say): the first that works answers. A token of
+        // someone else's ended session must not sign the user out, and one that does not verify revokes nothing.
+        var result = new RefreshResult(RefreshStatus.Invalid);
+        foreach (var token in tokens)
+        {
+            if (!RefreshToken.TryParse(token, out var parsed))
+                continue;
+            result = await services.Grains.GetGrain<ISessionGrain>(parsed.SessionId).RefreshAsync(token!, Client(http), deadline);
+            if (result.Succeeded || result.Status == RefreshStatus.Unavailable)
+                break;
+        }
         switch (result.Status)
         {
             case RefreshStatus.Rotated or RefreshStatus.Replayed:
@@ -106,13 +115,17 @@ public static partial class AuthApi
     private static async Task<Results<NoContent, ProblemHttpResult>> LogoutAsync(
         HttpContext http, IGrainFactory grains, RefreshTokenTransport transport)
     {
-        var (token, fromCookie, problem) = await PresentedAsync(http, transport);
+        var (tokens, _, problem) = await PresentedAsync(http, transport);
         if (problem is not null)
             return problem;
 
-        // 204 whatever the token was: already revoked, expired, or not ours (which revokes nothing).
-        if (RefreshToken.TryParse(token, out var parsed))
-            await grains.GetGrain<ISessionGrain>(parsed.SessionId).LogoutAsync(token);
+        // 204 whatever the tokens were: already revoked, expired, or not ours (which revokes nothing). Of
+        // several cookies, the first that verifies is the one logged out.
+        foreach (var token in tokens)
+        {
+            if (RefreshToken.TryParse(token, out var parsed) && await grains.GetGrain<ISessionGrain>(parsed.SessionId).LogoutAsync(token!))
+                break;
+        }
         transport.ClearCookie(http);
         return TypedResults.NoContent();
     }
@@ -124,18 +137,18 @@ public static partial class AuthApi
         return TypedResults.NoContent();
     }
 
-    /// <summary>The refresh token of a refresh or logout: from the body or else the cookie, which must come from an allowed origin.</summary>
-    private static async Task<(string Token, bool FromCookie, ProblemHttpResult? Problem)> PresentedAsync(HttpContext http, RefreshTokenTransport transport)
+    /// <summary>The refresh tokens of a refresh or logout: from the body or else the cookies, which must come from an allowed origin.</summary>
+    private static async Task<(StringValues Tokens, bool FromCookie, ProblemHttpResult? Problem)> PresentedAsync(HttpContext http, RefreshTokenTransport transport)
     {
         var (body, problem) = await JsonBody.ReadAsync<RefreshRequest>(http, optional: true);
         if (problem is not null)
-            return ("", false, problem);
-        var (token, fromCookie) = RefreshTokenTransport.Presented(http, body?.RefreshToken);
-        if (string.IsNullOrEmpty(token))
-            return ("", fromCookie, Problems.Of(StatusCodes.Status401Unauthorized, Problems.MissingToken, "No refresh token was presented."));
+            return (default, false, problem);
+        var (tokens, fromCookie) = RefreshTokenTransport.Presented(http, body?.RefreshToken);
+        if (StringValues.IsNullOrEmpty(tokens))
+            return (default, fromCookie, Problems.Of(StatusCodes.Status401Unauthorized, Problems.MissingToken, "No refresh token was presented."));
         if (fromCookie && !transport.OriginAllowed(http))
-            return (token, fromCookie, Problems.Of(StatusCodes.Status403Forbidden, Problems.OriginNotAllowed, "This origin may not use the refresh-token cookie."));
-        return (token, fromCookie, null);
+            return (tokens, fromCookie, Problems.Of(StatusCodes.Status403Forbidden, Problems.OriginNotAllowed, "This origin may not use the refresh-token cookie."));
+        return (tokens, fromCookie, null);
     }
 
     private static Results<Ok<TokenResponse>, ProblemHttpResult> Grant(HttpContext http, AuthServices services, SessionGrant grant, bool inBody)
