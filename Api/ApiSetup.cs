@@ -60,6 +60,9 @@ public static class ApiSetup
     /// <summary>Options, tokens, authentication, limits, problem bodies, health and OpenAPI.</summary>
     public static WebApplicationBuilder AddSessionsApi(this WebApplicationBuilder builder)
     {
+        // Accounts are keyed by the NFKC form of the email, and .NET normalizes only with ICU.
+        if (!Credentials.CanNormalizeEmails)
+            throw new InvalidOperationException("The Api normalizes emails with ICU: it must run without invariant globalization, with libicu installed.");
         var services = builder.Services;
         services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();

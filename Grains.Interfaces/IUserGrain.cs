@@ -52,9 +52,7 @@ public static class EmailIndex
     // The prefix keeps keys from looking hexadecimal: AdoNet storage would alias them (dotnet/orleans#9706).
     private const string KeyPrefix = "e:";
 
-    public static string Normalize(string email) => email.Trim().ToLowerInvariant();
-
-    public static string KeyFor(string email) => KeyPrefix + Normalize(email);
+    public static string KeyFor(string email) => KeyPrefix + Credentials.NormalizeEmail(email);
 
     public static string EmailOf(string key) => key[KeyPrefix.Length..];
 }

@@ -77,9 +77,9 @@ public sealed class ClusterMembershipTests : IAsyncLifetime
             ["Cluster:Clustering"] = "AdoNet",
             ["Cluster:ClusterId"] = _clusterId,
             ["Cluster:ServiceId"] = _clusterId,
-            ["Cluster:Instance"] = instance.ToString(),
-            ["Cluster:SiloPort"] = basePort.ToString(),
-            ["Cluster:GatewayPort"] = (basePort + 2).ToString(),
+            ["Cluster:Instance"] = instance.ToString(CultureInfo.InvariantCulture),
+            ["Cluster:SiloPort"] = basePort.ToString(CultureInfo.InvariantCulture),
+            ["Cluster:GatewayPort"] = (basePort + 2).ToString(CultureInfo.InvariantCulture),
         });
         builder.Configuration.AddConfiguration(ClusterFixture.SessionSettings());
         builder.AddSessionsSilo();

@@ -1,13 +1,15 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Primitives;
 using Sessions.Api.Http;
 using Sessions.Api.Tokens;
 
 namespace Sessions.Api.Auth;
 
 /// <summary>Register, login, refresh, logout and logout-all (API.md endpoint table).</summary>
-public static partial class AuthApi
+public static class AuthApi
 {
     private const int MaxLoginPasswordLength = 1024;
+    internal const int MaxUserAgentLength = 512;
 
     public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
@@ -35,12 +37,12 @@ public static partial class AuthApi
         var (body, problem) = await JsonBody.ReadAsync<RegisterRequest>(http);
         if (problem is not null)
             return problem;
-        if (!Credentials.IsValidEmail(body!.Email))
+        if (!Credentials.TryNormalizeEmail(body!.Email, out var email))
             return Problems.BadRequest("email must be an email address.");
         if (!Credentials.IsValidPassword(body.Password))
             return Problems.BadRequest($"password must be {Credentials.MinPasswordLength} to {Credentials.MaxPasswordLength} characters.");
 
-        var result = await grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(body.Email!)).RegisterAsync(body.Password!);
+        var result = await grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email)).RegisterAsync(body.Password!);
         return result.Registered
             ? TypedResults.Created((string?)null, new RegisterResponse(result.UserId))
             : Problems.Of(StatusCodes.Status409Conflict, Problems.EmailTaken, "This email is already registered.");
@@ -51,7 +53,7 @@ public static partial class AuthApi
         var (body, problem) = await JsonBody.ReadAsync<LoginRequest>(http);
         if (problem is not null)
             return problem;
-        if (!Credentials.IsValidEmail(body!.Email?.Trim()))
+        if (!Credentials.TryNormalizeEmail(body!.Email?.Trim(), out var email))
             return Problems.BadRequest("email must be an email address.");
         if (body.Password is not { Length: > 0 and <= MaxLoginPasswordLength })
             return Problems.BadRequest("password is required.");
@@ -59,33 +61,39 @@ public static partial class AuthApi
             return Problems.BadRequest("refreshTokenIn must be \"cookie\" or \"body\".");
 
         var client = Client(http);
-        var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(body.Email!))
+        var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email))
             .LoginAsync(new LoginAttempt(body.Password, client, services.Deadline()));
-        var log = services.Logger;
+        // The email index and user grains log the security events: they know the account, if any.
         switch (result.Status)
         {
             case LoginStatus.TooManyAttempts:
-                LogLoginFailed(log, "too_many_attempts", client.IpAddress, client.UserAgent);
                 return Problems.RetryLater(http, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
                     "Too many failed logins for this account; retry later.", result.RetryAfter ?? TimeSpan.FromMinutes(1));
             case LoginStatus.InvalidCredentials:
-                LogLoginFailed(log, "invalid_credentials", client.IpAddress, client.UserAgent);
                 return Problems.Of(StatusCodes.Status401Unauthorized, Problems.InvalidCredentials, "The email or password is wrong.");
             default:
-                LogLoginSucceeded(log, result.Grant!.UserId, result.Grant.SessionId, client.IpAddress, client.UserAgent);
-                return Grant(http, services, result.Grant, inBody: body.RefreshTokenIn == "body");
+                return Grant(http, services, result.Grant!, inBody: body.RefreshTokenIn == "body");
         }
     }
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(HttpContext http, [AsParameters] AuthServices services)
     {
-        var (token, fromCookie, problem) = await PresentedAsync(http, services.Transport);
+        var (tokens, fromCookie, problem) = await PresentedAsync(http, services.Transport, services.Logger);
         if (problem is not null)
             return problem;
 
-        var result = RefreshToken.TryParse(token, out var parsed)
-            ? await services.Grains.GetGrain<ISessionGrain>(parsed.SessionId).RefreshAsync(token, Client(http), services.Deadline())
-            : new RefreshResult(RefreshStatus.Invalid);
+        var deadline = services.Deadline();
+        // Several cookies (one planted by a sibling subdomain, say): the first that works answers. A token of
+        // someone else's ended session must not sign the user out, and one that does not verify revokes nothing.
+        var result = new RefreshResult(RefreshStatus.Invalid);
+        foreach (var token in tokens)
+        {
+            if (!RefreshToken.TryParse(token, out var parsed))
+                continue;
+            result = await services.Grains.GetGrain<ISessionGrain>(parsed.SessionId).RefreshAsync(token!, Client(http), deadline);
+            if (result.Succeeded || result.Status == RefreshStatus.Unavailable)
+                break;
+        }
         switch (result.Status)
         {
             case RefreshStatus.Rotated or RefreshStatus.Replayed:
@@ -100,15 +108,19 @@ public static partial class AuthApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> LogoutAsync(
-        HttpContext http, IGrainFactory grains, RefreshTokenTransport transport)
+        HttpContext http, IGrainFactory grains, RefreshTokenTransport transport, ILogger<AuthServices> logger)
     {
-        var (token, fromCookie, problem) = await PresentedAsync(http, transport);
+        var (tokens, _, problem) = await PresentedAsync(http, transport, logger);
         if (problem is not null)
             return problem;
 
-        // 204 whatever the token was: already revoked, expired, or not ours (which revokes nothing).
-        if (RefreshToken.TryParse(token, out var parsed))
-            await grains.GetGrain<ISessionGrain>(parsed.SessionId).LogoutAsync(token);
+        // 204 whatever the tokens were: already revoked, expired, or not ours (which revokes nothing). Of
+        // several cookies, the first that verifies is the one logged out.
+        foreach (var token in tokens)
+        {
+            if (RefreshToken.TryParse(token, out var parsed) && await grains.GetGrain<ISessionGrain>(parsed.SessionId).LogoutAsync(token!))
+                break;
+        }
         transport.ClearCookie(http);
         return TypedResults.NoContent();
     }
@@ -120,18 +132,21 @@ public static partial class AuthApi
         return TypedResults.NoContent();
     }
 
-    /// <summary>The refresh token of a refresh or logout: from the body or else the cookie, which must come from an allowed origin.</summary>
-    private static async Task<(string Token, bool FromCookie, ProblemHttpResult? Problem)> PresentedAsync(HttpContext http, RefreshTokenTransport transport)
+    /// <summary>The refresh tokens of a refresh or logout: from the body or else the cookies, which must come from an allowed origin.</summary>
+    private static async Task<(StringValues Tokens, bool FromCookie, ProblemHttpResult? Problem)> PresentedAsync(HttpContext http, RefreshTokenTransport transport, ILogger logger)
     {
         var (body, problem) = await JsonBody.ReadAsync<RefreshRequest>(http, optional: true);
         if (problem is not null)
-            return ("", false, problem);
-        var (token, fromCookie) = RefreshTokenTransport.Presented(http, body?.RefreshToken);
-        if (string.IsNullOrEmpty(token))
-            return ("", fromCookie, Problems.Of(StatusCodes.Status401Unauthorized, Problems.MissingToken, "No refresh token was presented."));
+            return (default, false, problem);
+        var (tokens, fromCookie) = RefreshTokenTransport.Presented(http, body?.RefreshToken);
+        if (StringValues.IsNullOrEmpty(tokens))
+            return (default, fromCookie, Problems.Of(StatusCodes.Status401Unauthorized, Problems.MissingToken, "No refresh token was presented."));
         if (fromCookie && !transport.OriginAllowed(http))
-            return (token, fromCookie, Problems.Of(StatusCodes.Status403Forbidden, Problems.OriginNotAllowed, "This origin may not use the refresh-token cookie."));
-        return (token, fromCookie, null);
+        {
+            SecurityEvents.OriginRefused(logger, http.Request.Path, http.Request.Headers.Origin.ToString(), http.Connection.RemoteIpAddress?.ToString());
+            return (tokens, fromCookie, Problems.Of(StatusCodes.Status403Forbidden, Problems.OriginNotAllowed, "This origin may not use the refresh-token cookie."));
+        }
+        return (tokens, fromCookie, null);
     }
 
     private static Results<Ok<TokenResponse>, ProblemHttpResult> Grant(HttpContext http, AuthServices services, SessionGrant grant, bool inBody)
@@ -148,18 +163,7 @@ public static partial class AuthApi
         Problems.RetryLater(http, StatusCodes.Status503ServiceUnavailable, Problems.Unavailable,
             "The service is temporarily unavailable; retry shortly.", TimeSpan.FromSeconds(options.RetryAfterSecondsWhenUnavailable));
 
-    private static ClientInfo Client(HttpContext http)
-    {
-        var userAgent = http.Request.Headers.UserAgent.ToString();
-        return new ClientInfo(userAgent.Length == 0 ? null : userAgent[..Math.Min(userAgent.Length, 512)],
-            http.Connection.RemoteIpAddress?.ToString());
-    }
-
-    [LoggerMessage(EventId = 3001, EventName = "login_succeeded", Level = LogLevel.Information,
-        Message = "Security event login_succeeded: user {UserId} opened session {SessionId} from {IpAddress} ({UserAgent})")]
-    private static partial void LogLoginSucceeded(ILogger logger, Guid userId, Guid sessionId, string? ipAddress, string? userAgent);
-
-    [LoggerMessage(EventId = 3002, EventName = "login_failed", Level = LogLevel.Warning,
-        Message = "Security event login_failed: {Reason} from {IpAddress} ({UserAgent})")]
-    private static partial void LogLoginFailed(ILogger logger, string reason, string? ipAddress, string? userAgent);
+    // The user agent is stored, listed and logged: without terminal escapes or bidi overrides.
+    private static ClientInfo Client(HttpContext http) =>
+        new(UnicodeText.WithoutHidden(http.Request.Headers.UserAgent.ToString(), MaxUserAgentLength), http.Connection.RemoteIpAddress?.ToString());
 }

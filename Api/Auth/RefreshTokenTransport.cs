@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace Sessions.Api.Auth;
 
@@ -10,9 +11,49 @@ public sealed class RefreshTokenTransport(IOptions<ApiOptions> options)
 
     private readonly ApiOptions _options = options.Value;
 
-    /// <summary>The presented token: the JSON body's refreshToken wins over the cookie.</summary>
-    public static (string? Token, bool FromCookie) Presented(HttpContext http, string? fromBody) =>
-        !string.IsNullOrEmpty(fromBody) ? (fromBody, false) : (http.Request.Cookies[CookieName], true);
+    /// <summary>At most this many refresh_token cookies of one request are tried.</summary>
+    public const int MaxCookieTokens = 4;
+
+    private const string CookiePrefix = CookieName + "=";
+
+    /// <summary>The presented tokens: the JSON body's refreshToken wins over the cookies.</summary>
+    public static (StringValues Tokens, bool FromCookie) Presented(HttpContext http, string? fromBody) =>
+        !string.IsNullOrEmpty(fromBody) ? (fromBody, false) : (CookieTokens(http.Request.Headers.Cookie), true);
+
+    /// <summary>
+    /// Every non-empty refresh_token cookie in the order sent, at most <see cref="MaxCookieTokens"/>. A browser
+    /// sends several when a sibling subdomain (Domain=) or another path sets one beside ours, and
+    /// HttpRequest.Cookies would keep only one of them. With one cookie, this is one string and no array.
+    /// </summary>
+    public static StringValues CookieTokens(StringValues headers)
+    {
+        string? first = null;
+        List<string>? all = null;
+        foreach (var header in headers)
+        {
+            var text = header.AsSpan();
+            foreach (var range in text.Split(';'))
+            {
+                var pair = text[range].Trim(" \t");
+                if (!pair.StartsWith(CookiePrefix, StringComparison.Ordinal))
+                    continue;
+                var value = pair[CookiePrefix.Length..];
+                if (value is ['"', .., '"'])
+                    value = value[1..^1];
+                if (value.IsEmpty)
+                    continue;
+                if (first is null)
+                {
+                    first = value.ToString();
+                    continue;
+                }
+                (all ??= [first]).Add(value.ToString());
+                if (all.Count == MaxCookieTokens)
+                    return new StringValues([.. all]);
+            }
+        }
+        return all is null ? new StringValues(first) : new StringValues([.. all]);
+    }
 
     /// <summary>A cookie-borne request from an origin we do not know is cross-site: refused.</summary>
     public bool OriginAllowed(HttpContext http) =>

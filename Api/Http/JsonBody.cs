@@ -6,9 +6,10 @@ namespace Sessions.Api.Http;
 
 /// <summary>
 /// Reads a JSON request body under our rules, so every bad body gets a problem answer and never a
-/// 500: not JSON → 415, malformed or mistyped → 400, larger than the limit → 413.
+/// 500: not JSON → 415, malformed or mistyped → 400, larger than the limit → 413, broken framing
+/// (a bad chunk, a body cut short, a reset) → 400.
 /// </summary>
-public static class JsonBody
+public static partial class JsonBody
 {
     public readonly record struct Read<T>(T? Value, ProblemHttpResult? Problem) where T : class;
 
@@ -23,7 +24,18 @@ public static class JsonBody
         if (request.ContentLength > limit)
             return new(null, TooLarge(limit));
 
-        var body = await ReadBytesAsync(request, limit, http.RequestAborted);
+        byte[]? body;
+        try
+        {
+            body = await ReadBytesAsync(request, limit, http.RequestAborted);
+        }
+        catch (Exception exception) when (IsBrokenFraming(exception, http))
+        {
+            // The client's fault, not ours: a 400 (which a client that has gone never reads), logged only for debugging.
+            LogUnreadable(http, exception);
+            return new(null, Problems.Of(exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest,
+                Problems.InvalidRequest, "The request body could not be read."));
+        }
         if (body is null)
             return new(null, TooLarge(limit));
         if (body.Length == 0)
@@ -69,6 +81,24 @@ public static class JsonBody
             System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
         }
     }
+
+    /// <summary>
+    /// Kestrel reports framing errors as BadHttpRequestException (a body shorter than its Content-Length,
+    /// over the size limit) or as IOException (a chunk size that overflows, a reset); a client that
+    /// has gone also cancels the read.
+    /// </summary>
+    private static bool IsBrokenFraming(Exception exception, HttpContext http) =>
+        exception is BadHttpRequestException or IOException
+        || (exception is OperationCanceledException && http.RequestAborted.IsCancellationRequested);
+
+    private static void LogUnreadable(HttpContext http, Exception exception)
+    {
+        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(JsonBody));
+        LogUnreadable(logger, exception, http.Request.Path);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The body of a request to {Path} could not be read")]
+    private static partial void LogUnreadable(ILogger logger, Exception exception, PathString path);
 
     private static ProblemHttpResult TooLarge(int limit) =>
         Problems.Of(StatusCodes.Status413PayloadTooLarge, Problems.InvalidRequest, $"The body is larger than {limit} bytes.");

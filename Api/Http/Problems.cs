@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Sessions.Api.Http;
@@ -26,7 +27,7 @@ public static class Problems
     /// <summary>429 or 503 with Retry-After, in whole seconds, rounded up.</summary>
     public static ProblemHttpResult RetryLater(HttpContext http, int status, string error, string title, TimeSpan retryAfter)
     {
-        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString();
+        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         return Of(status, error, title);
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Sessions.Api.Auth;
 using Sessions.Api.Http;
 using Sessions.Api.Tokens;
 
@@ -24,7 +25,9 @@ public static class UserSessionsApi
         var current = Caller.SessionId(http);
         var sessions = await grains.GetGrain<IUserGrain>(Caller.UserId(http)).GetSessionsAsync();
         return TypedResults.Ok(sessions.Select(s => new SessionResponse(
-            s.SessionId, s.CreatedAt, s.LastRefreshedAt, s.ExpiresAt, s.UserAgent, s.IpAddress, s.SessionId == current)).ToArray());
+            s.SessionId, s.CreatedAt, s.LastRefreshedAt, s.ExpiresAt,
+            UnicodeText.WithoutHidden(s.UserAgent, AuthApi.MaxUserAgentLength), // sessions stored before user agents were cleaned
+            s.IpAddress, s.SessionId == current)).ToArray());
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string sessionId, HttpContext http, IGrainFactory grains)

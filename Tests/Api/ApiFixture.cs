@@ -54,7 +54,7 @@ public class ApiFixture : ClusterFixture
         ["Cluster:Clustering"] = "Localhost",
         ["Cluster:ClusterId"] = Cluster.Options.ClusterId,
         ["Cluster:ServiceId"] = ServiceId,
-        ["Cluster:GatewayPort"] = Cluster.Options.BaseGatewayPort.ToString(),
+        ["Cluster:GatewayPort"] = Cluster.Options.BaseGatewayPort.ToString(CultureInfo.InvariantCulture),
         ["Api:KeyEncryptionKey"] = KeyEncryptionKey,
         ["Api:AllowedOrigins:0"] = AllowedOrigin,
         ["Api:LoginsPerMinutePerAddress"] = "100000",
@@ -62,7 +62,7 @@ public class ApiFixture : ClusterFixture
         ["Api:RefreshesPerMinutePerAddress"] = "100000",
     };
 
-    public WebApplicationFactory<Program> CreateFactory(Action<Dictionary<string, string?>>? change = null)
+    public WebApplicationFactory<Program> CreateFactory(Action<Dictionary<string, string?>>? change = null, Action<IWebHostBuilder>? configure = null)
     {
         var settings = Settings();
         change?.Invoke(settings);
@@ -72,6 +72,7 @@ public class ApiFixture : ClusterFixture
             foreach (var (key, value) in settings)
                 web.UseSetting(key, value);
             web.ConfigureTestServices(services => services.AddKeyedSingleton<TimeProvider>(SessionClock.Key, Clock));
+            configure?.Invoke(web);
         });
     }
 

@@ -154,7 +154,7 @@ public sealed class AuthEndpointTests(ApiFixture fixture)
         var response = await _client.PostJsonAsync("/auth/login", new { email, password = TestSteps.Password });
 
         await response.AssertProblemAsync(429, "too_many_attempts");
-        Assert.InRange(int.Parse(response.Headers.GetValues("Retry-After").Single()), 1, (int)ClusterFixture.FailedLoginWindow.TotalSeconds);
+        Assert.InRange(int.Parse(response.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture), 1, (int)ClusterFixture.FailedLoginWindow.TotalSeconds);
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public sealed class BrowserAccessTests(ApiFixture fixture)
         Assert.Contains("content-type", headers);
         Assert.Contains("authorization", headers);
         Assert.Contains("dpop", headers);
-        Assert.True(int.Parse(Header(response, "Access-Control-Max-Age")!) >= 600);
+        Assert.True(int.Parse(Header(response, "Access-Control-Max-Age")!, CultureInfo.InvariantCulture) >= 600);
         Assert.Contains("Origin", List(response, "Vary"));
     }
 

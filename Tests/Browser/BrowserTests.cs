@@ -35,7 +35,7 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
 
     private static Task<string> StateAsync(IPage page) => page.EvaluateAsync<string>("document.body.dataset.state");
 
-    private static async Task<int> CountAsync(IPage page, string selector) => int.Parse(await page.InnerTextAsync(selector));
+    private static async Task<int> CountAsync(IPage page, string selector) => int.Parse(await page.InnerTextAsync(selector), CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task Signing_in_shows_the_user_keeps_tokens_out_of_page_storage_and_sets_a_strict_httponly_cookie()

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using Sessions.Tests.Api;
 using Sessions.Tests.Infrastructure;

@@ -41,9 +41,9 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         ["Cluster__Clustering"] = "AdoNet",
         ["Cluster__ClusterId"] = ClusterId,
         ["Cluster__ServiceId"] = ClusterId,
-        ["Cluster__SiloPort"] = Ports.ToString(),
-        ["Cluster__GatewayPort"] = (Ports + silos).ToString(),
-        ["Management__Port"] = SiloManagementPort(0).ToString(),
+        ["Cluster__SiloPort"] = Ports.ToString(CultureInfo.InvariantCulture),
+        ["Cluster__GatewayPort"] = (Ports + silos).ToString(CultureInfo.InvariantCulture),
+        ["Management__Port"] = SiloManagementPort(0).ToString(CultureInfo.InvariantCulture),
         ["Sessions__RefreshTokenPepper"] = Convert.ToBase64String(new byte[32]),
         ["Api__KeyEncryptionKey"] = ApiFixture.KeyEncryptionKey,
         // Every test client comes from 127.0.0.1.
@@ -61,7 +61,7 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
     protected IEnumerable<string> LogLines(string text) => _processes.SelectMany(p => p.Lines(text));
 
     protected ServiceProcess StartSilo(int instance) =>
-        Start("Silo", new Dictionary<string, string>(Environment()) { ["Cluster__Instance"] = instance.ToString() });
+        Start("Silo", new Dictionary<string, string>(Environment()) { ["Cluster__Instance"] = instance.ToString(CultureInfo.InvariantCulture) });
 
     /// <summary>The management listener (metrics, health) of silo <paramref name="instance"/>.</summary>
     protected int SiloManagementPort(int instance) => Ports + 2 * silos + apis + instance;
@@ -73,7 +73,7 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         Start("Api", new Dictionary<string, string>(Environment())
         {
             ["ASPNETCORE_URLS"] = ApiUrl(node),
-            ["Management__Port"] = ApiManagementPort(node).ToString(),
+            ["Management__Port"] = ApiManagementPort(node).ToString(CultureInfo.InvariantCulture),
         });
 
     private ServiceProcess Start(string project, Dictionary<string, string> environment)

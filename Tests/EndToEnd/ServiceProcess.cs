@@ -84,7 +84,7 @@ public sealed class ServiceProcess : IDisposable
 
     private void Signal(string signal)
     {
-        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString()]);
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
         if (kill.ExitCode != 0)
             throw new InvalidOperationException($"kill -{signal} {_process.Id} failed with exit code {kill.ExitCode}.");

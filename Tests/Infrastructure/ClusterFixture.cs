@@ -79,9 +79,9 @@ public abstract class ClusterFixture : IAsyncLifetime
         ["Sessions:ReuseGraceWindow"] = GraceWindow.ToString(),
         ["Sessions:SessionIdleTimeout"] = IdleTimeout.ToString(),
         ["Sessions:SessionAbsoluteLifetime"] = AbsoluteLifetime.ToString(),
-        ["Sessions:MaxFailedLogins"] = MaxFailedLogins.ToString(),
-        ["Sessions:MaxFailedLoginsPerAccount"] = MaxFailedLoginsPerAccount.ToString(),
-        ["Sessions:MaxActiveSessions"] = MaxActiveSessions.ToString(),
+        ["Sessions:MaxFailedLogins"] = MaxFailedLogins.ToString(CultureInfo.InvariantCulture),
+        ["Sessions:MaxFailedLoginsPerAccount"] = MaxFailedLoginsPerAccount.ToString(CultureInfo.InvariantCulture),
+        ["Sessions:MaxActiveSessions"] = MaxActiveSessions.ToString(CultureInfo.InvariantCulture),
         ["Sessions:FailedLoginWindow"] = FailedLoginWindow.ToString(),
         ["Sessions:RefreshTokenPepper"] = Convert.ToBase64String(new byte[32]),
     }).Build();

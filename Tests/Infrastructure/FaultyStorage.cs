@@ -53,7 +53,7 @@ public sealed class FaultyStorage : IGrainStorage
         var stored = _rows.TryGetValue(key, out var row) ? row.ETag : null;
         if (stored != grainState.ETag)
             throw new InconsistentStateException("ETag mismatch", stored, grainState.ETag);
-        var etag = Interlocked.Increment(ref _version).ToString();
+        var etag = Interlocked.Increment(ref _version).ToString(CultureInfo.InvariantCulture);
         _rows[key] = (grainState.State!, etag);
         if (mode == Fault.LoseAcknowledgements)
             throw new IOException("Injected storage failure: acknowledgement lost after the write.");

@@ -36,7 +36,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            Environment = { ["SESSIONS_PG_PORT"] = _port.ToString(), ["SESSIONS_PG_DATA"] = _data },
+            Environment = { ["SESSIONS_PG_PORT"] = _port.ToString(CultureInfo.InvariantCulture), ["SESSIONS_PG_DATA"] = _data },
         };
         using var script = Process.Start(start)!;
         var output = script.StandardOutput.ReadToEndAsync();
