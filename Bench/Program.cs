@@ -23,29 +23,8 @@ switch (options.Scenario)
     case "mixed":
     {
         var sessions = await InParallelAsync(options.Users, vu => LoginNewUserAsync(apis[vu % apis.Length]));
-        var result = await MeasureAsync(options, meter, async (vu, recorder, stop) =>
-        {
-            var session = sessions[vu];
-            var http = apis[vu % apis.Length];
-            while (!stop.IsCancellationRequested)
-            {
-                var started = Stopwatch.GetTimestamp();
-                // A request in flight at the stop finishes: cancelled, it would be counted as a failure.
-                using var response = await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = session.RefreshToken }, CancellationToken.None);
-                if (response.IsSuccessStatusCode)
-                    sessions[vu] = session = await response.Content.ReadFromJsonAsync<TokenResponse>(CancellationToken.None) ?? session;
-                recorder.Record(started, (int)response.StatusCode);
-                if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
-                    return; // the session is lost: a bug, counted by its status
-                if (options.Scenario == "mixed")
-                {
-                    started = Stopwatch.GetTimestamp();
-                    using var me = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/me") { Headers = { Authorization = new("Bearer", session.AccessToken) } },
-                        CancellationToken.None);
-                    recorder.Record(started, (int)me.StatusCode);
-                }
-            }
-        });
+        var result = await MeasureAsync(options, meter, (vu, recorder, stop) =>
+            RefreshLoopAsync(apis[vu % apis.Length], sessions, vu, recorder, withMe: options.Scenario == "mixed", stop));
         Report(options, result);
         break;
     }
@@ -116,21 +95,8 @@ switch (options.Scenario)
                 }
             }
         })).ToArray();
-        var result = await MeasureAsync(options, meter, async (vu, recorder, stop) =>
-        {
-            var session = sessions[vu];
-            var http = apis[vu % apis.Length];
-            while (!stop.IsCancellationRequested)
-            {
-                var started = Stopwatch.GetTimestamp();
-                using var response = await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = session.RefreshToken }, CancellationToken.None);
-                if (response.IsSuccessStatusCode)
-                    sessions[vu] = session = await response.Content.ReadFromJsonAsync<TokenResponse>(CancellationToken.None) ?? session;
-                recorder.Record(started, (int)response.StatusCode);
-                if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
-                    return;
-            }
-        });
+        var result = await MeasureAsync(options, meter, (vu, recorder, stop) =>
+            RefreshLoopAsync(apis[vu % apis.Length], sessions, vu, recorder, withMe: false, stop));
         await stopFlood.CancelAsync();
         await Task.WhenAll(flooding);
         Report(options, result, $"refreshes during a flood of {options.Flood} login clients, whose answers were " +
@@ -248,6 +214,30 @@ static void Report(Options options, Result result, string note = "")
                       $"{Recorder.Percentile(sorted, 99):F2} | {sorted.LastOrDefault():F1} | {(errors.Length == 0 ? "0" : errors)} | " +
                       string.Join(" | ", Processes.Select(p => result.Cpu.TryGetValue(p, out var s) ? $"{s:F1}" : "-")) +
                       $" | {(cpu > 0 ? ok / cpu : 0):F0} | {string.Join("; ", new[] { note, $"Bench itself {result.BenchCpu:F1} CPU s" }.Where(n => n.Length > 0))} |");
+}
+
+// One virtual user refreshing its session in a closed loop with the latest token (and calling /me between, for "mixed").
+static async Task RefreshLoopAsync(HttpClient http, TokenResponse[] sessions, int vu, Recorder recorder, bool withMe, CancellationToken stop)
+{
+    var session = sessions[vu];
+    while (!stop.IsCancellationRequested)
+    {
+        var started = Stopwatch.GetTimestamp();
+        // A request in flight at the stop finishes: cancelled, it would be counted as a failure.
+        using var response = await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = session.RefreshToken }, CancellationToken.None);
+        if (response.IsSuccessStatusCode)
+            sessions[vu] = session = await response.Content.ReadFromJsonAsync<TokenResponse>(CancellationToken.None) ?? session;
+        recorder.Record(started, (int)response.StatusCode);
+        if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+            return; // the session is lost: a bug, counted by its status
+        if (withMe)
+        {
+            started = Stopwatch.GetTimestamp();
+            using var me = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/me") { Headers = { Authorization = new("Bearer", session.AccessToken) } },
+                CancellationToken.None);
+            recorder.Record(started, (int)me.StatusCode);
+        }
+    }
 }
 
 static double HashMilliseconds()

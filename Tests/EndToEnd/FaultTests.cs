@@ -88,22 +88,8 @@ public sealed class Alone
 /// and users who tried to log in or register meanwhile do so at once (issue 10: no grain stays wedged).
 /// </summary>
 [Collection(Alone.Name)]
-public sealed class DatabaseOutageTests(ITestOutputHelper output) : ProcessClusterTest(silos: 3, apis: 2)
+public sealed class DatabaseOutageTests(ITestOutputHelper output) : PrivatePostgresClusterTest(silos: 3, apis: 2)
 {
-    private PrivatePostgres _server = null!;
-
-    protected override async Task<PostgresDatabase> CreateDatabaseAsync()
-    {
-        _server = await PrivatePostgres.StartAsync();
-        return await PostgresDatabase.CreateAsync(_server.ServerConnectionString);
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await _server.DisposeAsync();
-    }
-
     [Fact]
     public async Task While_the_database_is_down_clients_get_503_then_continue_with_their_latest_token_log_in_and_register()
     {
@@ -115,7 +101,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : ProcessClust
         using var load = await RefreshLoad.StartAsync(apis, clients: 32);
 
         await Task.Delay(TimeSpan.FromSeconds(5));
-        await _server.StopAsync();
+        await Server.StopAsync();
         output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} PostgreSQL stopped");
         var outage = Task.Delay(TimeSpan.FromSeconds(4));
         // Each of these fails to store, leaving its user or email grain to recover once storage is back.
@@ -125,7 +111,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : ProcessClust
         await outage;
         output.WriteLine($"logins and registrations during the outage: {string.Join(", ", meanwhile.Select(s => (int)s))}");
         Assert.All(meanwhile, status => Assert.Equal(HttpStatusCode.ServiceUnavailable, status));
-        await _server.RestartAsync();
+        await Server.RestartAsync();
         var restarted = DateTime.UtcNow;
         output.WriteLine($"{restarted:HH:mm:ss.fff} PostgreSQL running again");
 

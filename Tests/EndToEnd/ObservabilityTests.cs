@@ -10,22 +10,8 @@ namespace Sessions.Tests.EndToEnd;
 /// shows our counters moved by the right amounts with the right tags (and the platform's meters beside them).
 /// </summary>
 [Collection(Alone.Name)]
-public sealed class ObservabilityTests(ITestOutputHelper output) : ProcessClusterTest(silos: 1, apis: 1)
+public sealed class ObservabilityTests(ITestOutputHelper output) : PrivatePostgresClusterTest(silos: 1, apis: 1)
 {
-    private PrivatePostgres _server = null!;
-
-    protected override async Task<PostgresDatabase> CreateDatabaseAsync()
-    {
-        _server = await PrivatePostgres.StartAsync();
-        return await PostgresDatabase.CreateAsync(_server.ServerConnectionString);
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await _server.DisposeAsync();
-    }
-
     protected override Dictionary<string, string> Environment() => new(base.Environment())
     {
         ["Sessions__ReuseGraceWindow"] = "00:00:01",
@@ -57,9 +43,9 @@ public sealed class ObservabilityTests(ITestOutputHelper output) : ProcessCluste
         Assert.Equal(HttpStatusCode.TooManyRequests, (await api.PostJsonAsync("/auth/login", new { email = login.Email, password = TestSteps.Password })).StatusCode);
         // A refresh while the database is down: unavailable, and a storage failure.
         var other = await api.LoginAsync("body");
-        await _server.StopAsync();
+        await Server.StopAsync();
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await api.PostJsonAsync("/auth/refresh", new { refreshToken = other.RefreshToken })).StatusCode);
-        await _server.RestartAsync();
+        await Server.RestartAsync();
 
         var after = await Metrics.ScrapeAsync(scraper, silo);
         var apiAfter = await Metrics.ScrapeAsync(scraper, apiMetrics);

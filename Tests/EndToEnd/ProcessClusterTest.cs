@@ -144,3 +144,21 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         }
     }
 }
+
+/// <summary>A process cluster on a PostgreSQL server of the test's own, which the test may stop and start.</summary>
+public abstract class PrivatePostgresClusterTest(int silos, int apis) : ProcessClusterTest(silos, apis)
+{
+    protected PrivatePostgres Server { get; private set; } = null!;
+
+    protected override async Task<PostgresDatabase> CreateDatabaseAsync()
+    {
+        Server = await PrivatePostgres.StartAsync();
+        return await PostgresDatabase.CreateAsync(Server.ServerConnectionString);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Server.DisposeAsync();
+    }
+}
