@@ -50,7 +50,8 @@ public static class Management
         if (management.Port == 0)
             return app;
         var endpoints = app.MapGroup("").RequireHost($"*:{management.Port}").ExcludeFromDescription();
-        endpoints.MapPrometheusScrapingEndpoint("/metrics");
+        if (app.Configuration.GetValue("Telemetry:Metrics", true))
+            endpoints.MapPrometheusScrapingEndpoint("/metrics");
         more?.Invoke(endpoints);
         return app;
     }

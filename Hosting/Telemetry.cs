@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
@@ -33,9 +34,10 @@ public static class Telemetry
     public static IHostApplicationBuilder AddSessionsTelemetry(this IHostApplicationBuilder builder, string serviceName)
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(serviceName))
-            .WithMetrics(metrics => metrics.AddMeter(SessionsMeter.Name).AddMeter(PlatformMeters).AddPrometheusExporter());
+        var telemetry = builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService(serviceName));
+        // Telemetry:Metrics=false leaves every instrument without a listener (what BENCHMARKS.md measures metrics against).
+        if (builder.Configuration.GetValue("Telemetry:Metrics", true))
+            telemetry.WithMetrics(metrics => metrics.AddMeter(SessionsMeter.Name).AddMeter(PlatformMeters).AddPrometheusExporter());
         if (otlp)
             telemetry.WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/metrics"))
