@@ -113,6 +113,12 @@ export class SessionsClient extends EventTarget {
   me(): Promise<MeResponse>;
   listSessions(): Promise<SessionInfo[]>;
   revokeSession(sessionId: string): Promise<void>;
+  /**
+   * POST /auth/password: ends every other session of the user, keeps this one. Rejects with a SessionsError:
+   * 403 "invalid_credentials", 400 "invalid_request", 429 "too_many_attempts" (retryAfter), 503 "unavailable"
+   * (call again with the same arguments to finish the change).
+   */
+  changePassword(currentPassword: string, newPassword: string): Promise<void>;
   /** fetch with the access token (Api origin only); refreshes when needed and retries once after a 401. */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   dispose(): void;

@@ -198,6 +198,16 @@ export class SessionsClient extends EventTarget {
   }
 
   /**
+   * Changes the password (POST /auth/password). Every other session of the user ends; this one, and so
+   * every tab sharing its cookie, stays signed in. Rejects with a SessionsError: 403 invalid_credentials
+   * (wrong current password, counted as a failed login), 400 invalid_request, 429 too_many_attempts
+   * (see retryAfter), 503 unavailable (call again with the same arguments: that finishes the change).
+   */
+  async changePassword(currentPassword, newPassword) {
+    await this.#call("/auth/password", { method: "POST", body: { currentPassword, newPassword } });
+  }
+
+  /**
    * fetch() with the access token. Resolves to the Response whatever its status, like fetch;
    * rejects with a SessionsError when the Api cannot be reached or a needed refresh failed.
    * The token goes only to the Api's origin; other URLs are fetched without it.

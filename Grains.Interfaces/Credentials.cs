@@ -19,7 +19,7 @@ public static class Credentials
     /// </summary>
     public static bool CanNormalizeEmails { get; } = "e\u0301".Normalize(NormalizationForm.FormKC) == "\u00e9";
 
-    public static bool IsValidPassword(string? password) =>
+    public static bool IsValidPassword([NotNullWhen(true)] string? password) =>
         password is { Length: >= MinPasswordLength and <= MaxPasswordLength };
 
     public static bool IsValidEmail([NotNullWhen(true)] string? email) =>

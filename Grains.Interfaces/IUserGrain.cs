@@ -28,6 +28,15 @@ public interface IUserGrain : IGrainWithGuidKey
     /// <summary>Revokes every session of the user; returns how many were indexed.</summary>
     [Alias("RevokeAllSessions")]
     Task<int> RevokeAllSessionsAsync();
+
+    /// <summary>
+    /// Checks the current password, stores the new one, then revokes every other session of the user durably
+    /// (reason PasswordChanged) before it answers Changed; the caller's session stays. When a revocation cannot be
+    /// stored it throws <see cref="StorageUnavailableException"/>, and the same request again finishes the job.
+    /// Called by the email index, which applies the failed-login limits.
+    /// </summary>
+    [Alias("ChangePassword")]
+    Task<PasswordChangeStatus> ChangePasswordAsync(PasswordChange change);
 }
 
 /// <summary>Maps one normalized email to its user and makes registration of that email atomic.</summary>
@@ -45,6 +54,14 @@ public interface IEmailIndexGrain : IGrainWithStringKey
     /// </summary>
     [Alias("LoginAttempt")]
     Task<LoginResult> LoginAsync(LoginAttempt attempt);
+
+    /// <summary>
+    /// Changes the password of the user registered under this email (POST /auth/password), under the same
+    /// failed-login limits as a login: a wrong current password counts as a failed login, and an address held
+    /// back answers TooManyAttempts.
+    /// </summary>
+    [Alias("ChangePassword")]
+    Task<PasswordChangeResult> ChangePasswordAsync(PasswordChange change);
 }
 
 public static class EmailIndex

@@ -41,4 +41,9 @@ public static partial class SecurityEvents
     [LoggerMessage(EventId = 1008, EventName = "origin_refused", Level = LogLevel.Warning,
         Message = "Security event origin_refused: a cookie-borne {Path} from origin {Origin} ({IpAddress}) was refused")]
     public static partial void OriginRefused(ILogger logger, string path, string origin, string? ipAddress);
+
+    /// <summary>A new password is stored; the user's other sessions are being revoked (reason password_changed), the caller's kept.</summary>
+    [LoggerMessage(EventId = 1009, EventName = "password_changed", Level = LogLevel.Information,
+        Message = "Security event password_changed: user {UserId} changed the password from session {SessionId} ({IpAddress}, {UserAgent}); revoking {Count} other sessions")]
+    public static partial void PasswordChanged(ILogger logger, Guid userId, Guid sessionId, string? ipAddress, string? userAgent, int count);
 }

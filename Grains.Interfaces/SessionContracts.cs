@@ -2,14 +2,19 @@ using System.Collections.Immutable;
 
 namespace Sessions;
 
-/// <summary>Who the session belongs to and where it was opened from.</summary>
+/// <summary>
+/// Who the session belongs to and where it was opened from. Past <see cref="Deadline"/> (the login's) the user
+/// grain has stopped waiting for the start, so a start delivered that late is refused rather than opening a
+/// session its login no longer accounts for (one a password change meanwhile could not have revoked).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Sessions.SessionStart")]
 public sealed record SessionStart(
     [property: Id(0)] Guid UserId,
     [property: Id(1)] string Email,
     [property: Id(2)] ImmutableArray<string> Roles,
     [property: Id(3)] string? UserAgent,
-    [property: Id(4)] string? IpAddress);
+    [property: Id(4)] string? IpAddress,
+    [property: Id(5)] DateTimeOffset? Deadline = null);
 
 /// <summary>What the Api needs to answer a login or refresh: the refresh token and the claims of the access token.</summary>
 [GenerateSerializer, Immutable, Alias("Sessions.SessionGrant")]
@@ -45,9 +50,9 @@ public sealed record RefreshResult([property: Id(0)] RefreshStatus Status, [prop
     public bool Succeeded => Status is RefreshStatus.Rotated or RefreshStatus.Replayed;
 }
 
-/// <summary>Why a session was revoked; kept on the session for the audit trail.</summary>
+/// <summary>Why a session was revoked; kept on the session for the audit trail. New reasons go at the end: stored rows hold the numbers.</summary>
 [GenerateSerializer, Alias("Sessions.RevocationReason")]
-public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse, SessionLimit }
+public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse, SessionLimit, PasswordChanged }
 
 /// <summary>One active session as the session list shows it.</summary>
 [GenerateSerializer, Immutable, Alias("Sessions.SessionInfo")]
@@ -64,7 +69,11 @@ public sealed record SessionInfo(
 public sealed record LoginAttempt(
     [property: Id(0)] string Password,
     [property: Id(1)] ClientInfo Client,
-    [property: Id(2)] DateTimeOffset Deadline);
+    [property: Id(2)] DateTimeOffset Deadline)
+{
+    /// <summary>Without the password: a record prints every member, and grain calls may be logged.</summary>
+    public override string ToString() => $"LoginAttempt {{ Client = {Client}, Deadline = {Deadline:O} }}";
+}
 
 [GenerateSerializer, Alias("Sessions.LoginStatus")]
 public enum LoginStatus { Succeeded, InvalidCredentials, TooManyAttempts }
@@ -81,3 +90,36 @@ public sealed record RegistrationResult([property: Id(0)] bool Registered, [prop
 /// <summary>Where a login comes from; recorded on the session for the session list.</summary>
 [GenerateSerializer, Immutable, Alias("Sessions.ClientInfo")]
 public sealed record ClientInfo([property: Id(0)] string? UserAgent, [property: Id(1)] string? IpAddress);
+
+/// <summary>
+/// POST /auth/password as the Api passes it on: the caller proves the current password and names the session
+/// that stays signed in. Past <see cref="Deadline"/> the Api has answered 503, so no hash is started for it.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Sessions.PasswordChange")]
+public sealed record PasswordChange(
+    [property: Id(0)] string CurrentPassword,
+    [property: Id(1)] string NewPassword,
+    [property: Id(2)] Guid UserId,
+    [property: Id(3)] Guid SessionId,
+    [property: Id(4)] ClientInfo Client,
+    [property: Id(5)] DateTimeOffset Deadline)
+{
+    // A record prints every member; this one must never put a password in a log line or an exception.
+    public override string ToString() => $"PasswordChange {{ UserId = {UserId}, SessionId = {SessionId}, Client = {Client}, Deadline = {Deadline:O} }}";
+}
+
+[GenerateSerializer, Alias("Sessions.PasswordChangeStatus")]
+public enum PasswordChangeStatus
+{
+    /// <summary>The new password is stored and every other session of the user is revoked (durably).</summary>
+    Changed,
+    /// <summary>The current password is wrong; counted as a failed login of the account.</summary>
+    InvalidCredentials,
+    /// <summary>The failed-login limit holds this address (or the whole account) back; see RetryAfter.</summary>
+    TooManyAttempts,
+}
+
+[GenerateSerializer, Immutable, Alias("Sessions.PasswordChangeResult")]
+public sealed record PasswordChangeResult(
+    [property: Id(0)] PasswordChangeStatus Status,
+    [property: Id(1)] TimeSpan? RetryAfter = null);

@@ -52,9 +52,8 @@ public sealed class EmailIndexGrain(
     {
         var now = time.GetUtcNow();
         var address = ClientAddress.Key(attempt.Client.IpAddress);
-        if (_failedLogins.RetryAfter(address, now) is { } retryAfter)
+        if (HeldBack(address, now) is { } retryAfter)
         {
-            SecurityEvents.LoginThrottled(logger, address, retryAfter);
             instruments.LoggedIn(LoginStatus.TooManyAttempts);
             return new LoginResult(LoginStatus.TooManyAttempts, RetryAfter: retryAfter);
         }
@@ -65,7 +64,7 @@ public sealed class EmailIndexGrain(
         {
             result = _state.RecordExists
                 ? await GrainFactory.GetGrain<IUserGrain>(_state.State.UserId).LoginAsync(attempt)
-                : await UnknownEmailAsync(attempt);
+                : await UnknownEmailAsync(attempt.Password, attempt.Deadline);
         }
         catch (OverloadedException)
         {
@@ -73,25 +72,74 @@ public sealed class EmailIndexGrain(
             throw;
         }
         instruments.LoggedIn(result.Status);
-        if (result.Status == LoginStatus.InvalidCredentials)
-        {
-            SecurityEvents.LoginFailed(logger, _state.RecordExists ? _state.State.UserId : null, attempt.Client.IpAddress, attempt.Client.UserAgent);
-            _failedLogins.Add(address, now);
-            // The count lives in memory: keep it for as long as it can matter.
-            DelayDeactivation(options.Value.FailedLoginWindow);
-        }
-        else if (result.Status == LoginStatus.Succeeded)
-        {
-            _failedLogins.Clear(address);
-        }
+        if (result.Status != LoginStatus.TooManyAttempts)
+            Count(verified: result.Status == LoginStatus.Succeeded, address, now, attempt.Client);
         return result;
     }
 
-    private async Task<LoginResult> UnknownEmailAsync(LoginAttempt attempt)
+    public async Task<PasswordChangeResult> ChangePasswordAsync(PasswordChange change)
+    {
+        // The same limits as a login, on the same count: otherwise the password change of a stolen access token
+        // would be a password oracle outside the failed-login limit.
+        var now = time.GetUtcNow();
+        var address = ClientAddress.Key(change.Client.IpAddress);
+        if (HeldBack(address, now) is { } retryAfter)
+        {
+            instruments.PasswordChangeAnswered(PasswordChangeStatus.TooManyAttempts);
+            return new PasswordChangeResult(PasswordChangeStatus.TooManyAttempts, retryAfter);
+        }
+
+        await _state.RereadIfStaleAsync();
+        // The access token names the email and the user; they agree, since an email never moves to another user.
+        // Should they not, the request is answered like a wrong password, after the same work.
+        PasswordChangeStatus status;
+        if (_state.RecordExists && _state.State.UserId == change.UserId)
+        {
+            status = await GrainFactory.GetGrain<IUserGrain>(change.UserId).ChangePasswordAsync(change);
+        }
+        else
+        {
+            await VerifyAgainstDummyAsync(change.CurrentPassword, change.Deadline);
+            status = PasswordChangeStatus.InvalidCredentials;
+        }
+        instruments.PasswordChangeAnswered(status);
+        Count(verified: status == PasswordChangeStatus.Changed, address, now, change.Client);
+        return new PasswordChangeResult(status);
+    }
+
+    /// <summary>How long <paramref name="address"/> must wait before its password is checked again for this email, or null.</summary>
+    private TimeSpan? HeldBack(string address, DateTimeOffset now)
+    {
+        var retryAfter = _failedLogins.RetryAfter(address, now);
+        if (retryAfter is { } wait)
+            SecurityEvents.LoginThrottled(logger, address, wait);
+        return retryAfter;
+    }
+
+    /// <summary>A checked password, of a login or a password change: a failure counts against the address, a success clears it.</summary>
+    private void Count(bool verified, string address, DateTimeOffset now, ClientInfo client)
+    {
+        if (verified)
+        {
+            _failedLogins.Clear(address);
+            return;
+        }
+        SecurityEvents.LoginFailed(logger, _state.RecordExists ? _state.State.UserId : null, client.IpAddress, client.UserAgent);
+        _failedLogins.Add(address, now);
+        // The count lives in memory: keep it for as long as it can matter.
+        DelayDeactivation(options.Value.FailedLoginWindow);
+    }
+
+    private async Task<LoginResult> UnknownEmailAsync(string password, DateTimeOffset deadline)
+    {
+        await VerifyAgainstDummyAsync(password, deadline);
+        return new LoginResult(LoginStatus.InvalidCredentials);
+    }
+
+    private async Task VerifyAgainstDummyAsync(string password, DateTimeOffset deadline)
     {
         var dummy = new UserState();
         s_dummyHash ??= await passwords.HashAsync(dummy, Guid.NewGuid().ToString(), DateTimeOffset.MaxValue);
-        await passwords.VerifyAsync(dummy, s_dummyHash, attempt.Password, attempt.Deadline);
-        return new LoginResult(LoginStatus.InvalidCredentials);
+        await passwords.VerifyAsync(dummy, s_dummyHash, password, deadline);
     }
 }

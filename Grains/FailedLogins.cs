@@ -1,7 +1,8 @@
 namespace Sessions.Grains;
 
 /// <summary>
-/// The failed logins of one email inside the window, oldest first, by client address (API.md, "Limits"): an
+/// The failed logins of one email inside the window (a wrong current password of a password change is one too),
+/// oldest first, by client address (API.md, "Limits"): an
 /// address is held back after MaxFailedLogins, every address after MaxFailedLoginsPerAccount. So a stranger
 /// cannot lock the owner out from elsewhere, and a guess spread over many addresses is still capped. Kept in
 /// memory, for known and unknown emails alike, so neither answers nor timing tell whether an account exists.

@@ -50,6 +50,10 @@ public sealed partial class SessionGrain(
             throw new InvalidOperationException($"Session {SessionId} has already been started.");
 
         var now = time.GetUtcNow();
+        // Delivered after the login gave up on it (a hung silo's buffers): the user grain may since have served a
+        // password change, which found no session here to revoke. Starting now would open a session with the old password.
+        if (now > start.Deadline)
+            throw new OverloadedException($"The start of session {SessionId} arrived after its login's deadline.");
         var absolute = now + _options.SessionAbsoluteLifetime;
         var session = new SessionState
         {

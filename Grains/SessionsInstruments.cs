@@ -12,6 +12,7 @@ public sealed class SessionsInstruments
     private readonly Counter<long> _refreshes;
     private readonly Histogram<double> _refreshDuration;
     private readonly Counter<long> _logins;
+    private readonly Counter<long> _passwordChanges;
     private readonly Counter<long> _registrations;
     private readonly Counter<long> _logouts;
     private readonly Counter<long> _revocations;
@@ -26,6 +27,7 @@ public sealed class SessionsInstruments
         _refreshDuration = meter.CreateHistogram<double>("sessions.refresh.duration", "s", "Time a session grain takes to judge a refresh, its storage write included.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
         _logins = meter.CreateCounter<long>("sessions.logins", "{login}", "Login attempts, by outcome.");
+        _passwordChanges = meter.CreateCounter<long>("sessions.password_changes", "{change}", "Password changes (POST /auth/password), by outcome.");
         _registrations = meter.CreateCounter<long>("sessions.registrations", "{registration}", "Registrations, by outcome.");
         _logouts = meter.CreateCounter<long>("sessions.logouts", "{logout}", "Logouts with a refresh token, by outcome.");
         _revocations = meter.CreateCounter<long>("sessions.revocations", "{session}", "Sessions revoked, by reason.");
@@ -55,6 +57,13 @@ public sealed class SessionsInstruments
     /// <summary>A login refused because hashing is saturated or its caller gave up.</summary>
     public void LoginOverloaded() => _logins.Add(1, new KeyValuePair<string, object?>("outcome", "overloaded"));
 
+    public void PasswordChangeAnswered(PasswordChangeStatus outcome) => _passwordChanges.Add(1, new KeyValuePair<string, object?>("outcome", outcome switch
+    {
+        PasswordChangeStatus.Changed => "changed",
+        PasswordChangeStatus.InvalidCredentials => "invalid_credentials",
+        _ => "throttled",
+    }));
+
     public void Registered(bool registered) =>
         _registrations.Add(1, new KeyValuePair<string, object?>("outcome", registered ? "registered" : "email_taken"));
 
@@ -67,6 +76,7 @@ public sealed class SessionsInstruments
         RevocationReason.LogoutAll => "logout_all",
         RevocationReason.RefreshTokenReuse => "refresh_token_reuse",
         RevocationReason.SessionLimit => "session_limit",
+        RevocationReason.PasswordChanged => "password_changed",
         _ => "other",
     }));
 

@@ -78,6 +78,24 @@ public sealed record UserState
     // Id 4 held failed logins; they are counted in memory by the email index now, and old rows' values are skipped.
     /// <summary>The user's sessions and their absolute deadlines; the session grains are the truth.</summary>
     [Id(5)] public ImmutableDictionary<Guid, DateTimeOffset> Sessions { get; init; } = ImmutableDictionary<Guid, DateTimeOffset>.Empty;
+    /// <summary>The last password change, with the revocations it still owes; null before the first change.</summary>
+    [Id(6)] public PasswordChangeState? PasswordChange { get; init; }
+}
+
+/// <summary>
+/// The last password change, stored in the same write as the new hash: so the sessions it must revoke are
+/// recorded durably before any of them is touched, and a revocation that fails is owed, not forgotten.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Sessions.PasswordChangeState")]
+public sealed record PasswordChangeState
+{
+    [Id(0)] public DateTimeOffset At { get; init; }
+    /// <summary>The session that made the change and stays signed in.</summary>
+    [Id(1)] public Guid SessionId { get; init; }
+    /// <summary>The sessions that were open at the change, other than <see cref="SessionId"/>, not yet known to be revoked in storage.</summary>
+    [Id(2)] public ImmutableArray<Guid> PendingRevocations { get; init; } = [];
+
+    public bool HasPendingRevocations => !PendingRevocations.IsDefaultOrEmpty;
 }
 
 [GenerateSerializer, Immutable, Alias("Sessions.EmailIndexState")]

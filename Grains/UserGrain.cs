@@ -16,11 +16,22 @@ public sealed class UserGrain(
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
     private static readonly ImmutableArray<string> DefaultRoles = ["user"];
+    /// <summary>How often an activation owing revocations of a password change tries them again (storage trouble is usually brief).</summary>
+    private static readonly TimeSpan PendingRevocationsRetry = TimeSpan.FromSeconds(5);
     private readonly SessionOptions _options = options.Value;
     private readonly StoredState<UserState> _state = new(state, instruments, "user");
+    private IGrainTimer? _pendingRevocations;
 
     private Guid UserId => this.GetPrimaryKey();
     private UserState User => _state.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Owed since before this activation (a silo died in the middle, say): nobody may call soon, so start at once.
+        if (User.PasswordChange is { HasPendingRevocations: true })
+            KeepFinishingPasswordChange(TimeSpan.Zero);
+        return Task.CompletedTask;
+    }
 
     public async Task<bool> CreateAsync(string email, string password)
     {
@@ -64,7 +75,7 @@ public sealed class UserGrain(
 
         var client = attempt.Client;
         var grant = await GrainFactory.GetGrain<ISessionGrain>(sessionId)
-            .StartAsync(new SessionStart(UserId, User.Email, User.Roles, client.UserAgent, client.IpAddress));
+            .StartAsync(new SessionStart(UserId, User.Email, User.Roles, client.UserAgent, client.IpAddress, attempt.Deadline));
         SecurityEvents.LoginSucceeded(logger, UserId, sessionId, client.IpAddress, client.UserAgent);
         return new LoginResult(LoginStatus.Succeeded, grant);
     }
@@ -90,6 +101,8 @@ public sealed class UserGrain(
     public async Task<ImmutableArray<SessionInfo>> GetSessionsAsync()
     {
         await _state.RereadIfStaleAsync();
+        // A list must not show a session the last password change owes a revocation.
+        await FinishPasswordChangeAsync();
         var ids = User.Sessions.Keys.ToArray();
         var infos = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).GetInfoAsync()));
         var dead = ids.Where((_, i) => infos[i] is null).ToArray();
@@ -101,6 +114,7 @@ public sealed class UserGrain(
     public async Task<bool> RevokeSessionAsync(Guid sessionId)
     {
         await _state.RereadIfStaleAsync();
+        await FinishPasswordChangeAsync();
         if (!User.Sessions.ContainsKey(sessionId))
             return false;
         await GrainFactory.GetGrain<ISessionGrain>(sessionId).RevokeAsync(RevocationReason.RevokedByUser);
@@ -111,12 +125,115 @@ public sealed class UserGrain(
     public async Task<int> RevokeAllSessionsAsync()
     {
         await _state.RereadIfStaleAsync();
+        await FinishPasswordChangeAsync();
         var ids = User.Sessions.Keys.ToArray();
         // Each revocation is durable in its session grain; the index is emptied only after all of them.
         await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(RevocationReason.LogoutAll)));
         await TryForgetAsync(ids);
         SecurityEvents.LogoutAll(logger, UserId, ids.Length);
         return ids.Length;
+    }
+
+    public async Task<PasswordChangeStatus> ChangePasswordAsync(PasswordChange change)
+    {
+        if (!Credentials.IsValidPassword(change.NewPassword))
+            throw new ArgumentException("The new password breaks the registration rules.");
+        await _state.RereadIfStaleAsync();
+        if (!_state.RecordExists)
+            return PasswordChangeStatus.InvalidCredentials;
+        // What an earlier change owes comes first: so a retry of a change answered 503 finishes it here, or is 503 again.
+        await FinishPasswordChangeAsync();
+
+        // The throttled hashing path of login (PasswordHashing): a full queue or a passed deadline is 503, nothing changed.
+        var verdict = await passwords.VerifyAsync(User, User.PasswordHash, change.CurrentPassword, change.Deadline);
+        if (verdict == PasswordVerificationResult.Failed)
+            return await RepeatsLastChangeAsync(change) ? PasswordChangeStatus.Changed : PasswordChangeStatus.InvalidCredentials;
+
+        // This grain is non-reentrant and every login passes through it, so the index holds every session opened
+        // with the old password (a login is indexed before its session starts): revoking the index revokes them all,
+        // and any login after this call meets the new hash.
+        var now = time.GetUtcNow();
+        var sessions = LiveEntries(now);
+        var others = sessions.Keys.Where(id => id != change.SessionId).ToImmutableArray();
+        // The new hash and the list of sessions to revoke in one write: from here on the revocations are owed
+        // durably, whatever fails next, and are finished by the next call, by a retry of this request, or by a timer.
+        await _state.WriteOrRollBackAsync(User with
+        {
+            PasswordHash = await passwords.HashAsync(User, change.NewPassword, change.Deadline),
+            Sessions = sessions,
+            PasswordChange = new PasswordChangeState { At = now, SessionId = change.SessionId, PendingRevocations = others },
+        });
+        SecurityEvents.PasswordChanged(logger, UserId, change.SessionId, change.Client.IpAddress, change.Client.UserAgent, others.Length);
+        await FinishPasswordChangeAsync();
+        return PasswordChangeStatus.Changed;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="change"/> is a retry of the last change, whose answer was lost or 503: the client
+    /// resends the same body, so its current password is the old one and no longer verifies. It is the same
+    /// change when the same session asks, recently, for the password that is now stored. This costs a second
+    /// verification only for the session that made the change, and only within the failed-login window.
+    /// </summary>
+    private async Task<bool> RepeatsLastChangeAsync(PasswordChange change) =>
+        User.PasswordChange is { } last
+        && last.SessionId == change.SessionId
+        && time.GetUtcNow() - last.At < _options.FailedLoginWindow
+        && await passwords.VerifyAsync(User, User.PasswordHash, change.NewPassword, change.Deadline) != PasswordVerificationResult.Failed;
+
+    /// <summary>
+    /// Revokes the sessions the last password change still owes (reason PasswordChanged), then stores that none
+    /// is owed. While any revocation cannot be stored this throws (503) and the list stays: a session grain whose
+    /// write failed holds its revocation in memory meanwhile (fail closed), and a timer here tries again until
+    /// storage takes it, so no session opened with the old password outlives a partial failure.
+    /// </summary>
+    private async Task FinishPasswordChangeAsync()
+    {
+        if (User.PasswordChange is not { HasPendingRevocations: true } change)
+        {
+            StopFinishingPasswordChange(); // finished by a write whose acknowledgement was lost, say
+            return;
+        }
+        var pending = change.PendingRevocations;
+        try
+        {
+            // Revoking is idempotent: a session already revoked (or never started) writes nothing.
+            await Task.WhenAll(pending.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(RevocationReason.PasswordChanged)));
+            await _state.WriteOrRollBackAsync(User with
+            {
+                Sessions = User.Sessions.RemoveRange(pending),
+                PasswordChange = change with { PendingRevocations = [] },
+            });
+        }
+        catch (Exception)
+        {
+            KeepFinishingPasswordChange(PendingRevocationsRetry);
+            throw;
+        }
+        StopFinishingPasswordChange();
+    }
+
+    /// <summary>Retries the owed revocations on a timer, which keeps this activation alive until they are stored.</summary>
+    private void KeepFinishingPasswordChange(TimeSpan dueTime) =>
+        _pendingRevocations ??= this.RegisterGrainTimer(RetryPasswordChangeAsync,
+            new GrainTimerCreationOptions(dueTime, PendingRevocationsRetry) { KeepAlive = true });
+
+    private void StopFinishingPasswordChange()
+    {
+        _pendingRevocations?.Dispose();
+        _pendingRevocations = null;
+    }
+
+    private async Task RetryPasswordChangeAsync()
+    {
+        try
+        {
+            await _state.RereadIfStaleAsync();
+            await FinishPasswordChangeAsync();
+        }
+        catch (Exception exception) when (exception is StorageUnavailableException or OrleansException or TimeoutException)
+        {
+            // Still owed; the next tick tries again. The failed writes are logged where they failed.
+        }
     }
 
     private ImmutableDictionary<Guid, DateTimeOffset> LiveEntries(DateTimeOffset now) =>

@@ -1,18 +1,25 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Sessions.Api.Auth;
 using Sessions.Api.Http;
 using Sessions.Api.Tokens;
 
 namespace Sessions.Api.Account;
 
 public sealed record MeResponse(Guid UserId, string Email, string[] Roles, Guid SessionId);
+public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewPassword);
 
-/// <summary>The caller's own account (access token required).</summary>
+/// <summary>The caller's own account (access token required): /me and the password change.</summary>
 public static class AccountApi
 {
     public static RouteGroupBuilder MapAccountApi(this IEndpointRouteBuilder app)
     {
         var account = app.MapGroup("").WithTags("Account").RequireAuthorization().NoStore();
         account.MapGet("/me", Me).ProducesProblem(401);
+        // Each request checks a password, so it shares login's per-address limit as well as its failed-login count.
+        account.MapPost("/auth/password", ChangePasswordAsync).RequireRateLimiting(RateLimits.Login)
+            .Accepts<PasswordChangeRequest>("application/json")
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413).ProducesProblem(415)
+            .ProducesProblem(429).ProducesProblem(503);
         return account;
     }
 
@@ -21,4 +28,33 @@ public static class AccountApi
         http.User.FindFirst(Claims.Email)?.Value ?? "",
         http.User.FindAll(Claims.Role).Select(c => c.Value).ToArray(),
         Caller.SessionId(http)));
+
+    /// <summary>
+    /// POST /auth/password (API.md): through the email index, which keeps the failed-login count this request
+    /// shares with login, to the user grain, which stores the new hash and revokes every other session before
+    /// the 204. A 503 (a revocation not stored) is finished by sending the same request again.
+    /// </summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> ChangePasswordAsync(HttpContext http, [AsParameters] AuthServices services)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<PasswordChangeRequest>(http);
+        if (problem is not null)
+            return problem;
+        // The current password is checked, not judged: any length a login takes (the old rules may have allowed it).
+        if (body!.CurrentPassword is not { Length: > 0 and <= AuthApi.MaxLoginPasswordLength })
+            return Problems.BadRequest("currentPassword is required.");
+        if (!Credentials.IsValidPassword(body.NewPassword))
+            return Problems.BadRequest($"newPassword must be {Credentials.MinPasswordLength} to {Credentials.MaxPasswordLength} characters.");
+
+        var change = new PasswordChange(body.CurrentPassword, body.NewPassword, Caller.UserId(http), Caller.SessionId(http),
+            AuthApi.Client(http), services.Deadline());
+        var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(Caller.Email(http))).ChangePasswordAsync(change);
+        return result.Status switch
+        {
+            PasswordChangeStatus.Changed => TypedResults.NoContent(),
+            PasswordChangeStatus.TooManyAttempts => Problems.RetryLater(http, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
+                "Too many failed logins for this account; retry later.", result.RetryAfter ?? TimeSpan.FromMinutes(1)),
+            // 403, not 401: the access token is fine, and a 401 would make clients refresh and retry it.
+            _ => Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidCredentials, "The current password is wrong."),
+        };
+    }
 }

@@ -8,7 +8,7 @@ namespace Sessions.Api.Auth;
 /// <summary>Register, login, refresh, logout and logout-all (API.md endpoint table).</summary>
 public static class AuthApi
 {
-    private const int MaxLoginPasswordLength = 1024;
+    internal const int MaxLoginPasswordLength = 1024;
     internal const int MaxUserAgentLength = 512;
 
     public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder app)
@@ -164,6 +164,6 @@ public static class AuthApi
             "The service is temporarily unavailable; retry shortly.", TimeSpan.FromSeconds(options.RetryAfterSecondsWhenUnavailable));
 
     // The user agent is stored, listed and logged: without terminal escapes or bidi overrides.
-    private static ClientInfo Client(HttpContext http) =>
+    internal static ClientInfo Client(HttpContext http) =>
         new(UnicodeText.WithoutHidden(http.Request.Headers.UserAgent.ToString(), MaxUserAgentLength), http.Connection.RemoteIpAddress?.ToString());
 }

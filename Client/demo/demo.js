@@ -178,6 +178,18 @@ $("register").addEventListener("click", () => action($("register"), async () => 
   log(`Registered ${email}`);
 }));
 
+$("password-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  action($("change-password"), async () => {
+    await authed(() => client.changePassword($("current-password").value, $("new-password").value));
+    $("current-password").value = "";
+    $("new-password").value = "";
+    showNotice("Password changed. Every other device has been signed out.");
+    log("Changed the password; other sessions ended");
+    renderSessions(await authed(() => client.listSessions()));
+  });
+});
+
 $("sign-out").addEventListener("click", () => action($("sign-out"), () => client.logout()));
 
 $("sign-out-all").addEventListener("click", () => action($("sign-out-all"), () => authed(() => client.logoutAll())));

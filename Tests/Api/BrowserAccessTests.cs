@@ -33,6 +33,7 @@ public sealed class BrowserAccessTests(ApiFixture fixture)
     [InlineData("/auth/sessions", "GET")]
     [InlineData("/auth/sessions/3f2c1a7e-0000-0000-0000-000000000000", "DELETE")]
     [InlineData("/me", "GET")]
+    [InlineData("/auth/password", "POST")]
     [InlineData("/.well-known/jwks.json", "GET")]
     public async Task A_preflight_from_an_allowed_origin_is_answered_204_with_credentials_methods_headers_and_max_age(string path, string method)
     {
