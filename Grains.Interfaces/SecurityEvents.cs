@@ -41,4 +41,9 @@ public static partial class SecurityEvents
     [LoggerMessage(EventId = 1008, EventName = "origin_refused", Level = LogLevel.Warning,
         Message = "Security event origin_refused: a cookie-borne {Path} from origin {Origin} ({IpAddress}) was refused")]
     public static partial void OriginRefused(ILogger logger, string path, string origin, string? ipAddress);
+
+    /// <summary>A valid DPoP proof by a key other than the one the session is bound to: refused (403), nothing revoked.</summary>
+    [LoggerMessage(EventId = 1010, EventName = "dpop_key_mismatch", Level = LogLevel.Warning,
+        Message = "Security event dpop_key_mismatch: session {SessionId} of user {UserId} got a DPoP proof by key {PresentedJkt} from {IpAddress} ({UserAgent}); it is bound to another key")]
+    public static partial void DpopKeyMismatch(ILogger logger, Guid sessionId, Guid userId, string presentedJkt, string? ipAddress, string? userAgent);
 }
