@@ -13,6 +13,22 @@ public sealed class ApiOptions
     /// <summary>Tolerance for clocks of other parties when checking nbf and exp.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>DPoP: how far in the past a proof's iat may be (it may be ClockSkew in the future).</summary>
+    public TimeSpan DpopProofLifetime { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// The URL under which clients reach the Api ("https://auth.example.com", or with a path prefix such as
+    /// "https://example.com/sessions"), when a reverse proxy stands in front of it: DPoP proofs' htu is checked
+    /// against it instead of the URL this node sees. Unset: the request's own scheme, host and path.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>The parsed <see cref="PublicBaseUrl"/>: null when unset, or when it is not an http(s) URL without query, fragment or user.</summary>
+    public static Uri? ParsePublicBaseUrl(string? value) =>
+        !string.IsNullOrWhiteSpace(value) && Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri)
+        && uri.Scheme is "https" or "http" && uri.Query.Length == 0 && uri.Fragment.Length == 0 && uri.UserInfo.Length == 0
+            ? uri
+            : null;
+
     /// <summary>Origins allowed to send cookie-borne refresh and logout requests (exact "scheme://host[:port]").</summary>
     public string[] AllowedOrigins { get; set; } = [];
     /// <summary>Development only: refresh-token cookies without Secure, for plain HTTP.</summary>
@@ -52,6 +68,10 @@ public sealed class ApiOptionsValidator(IHostEnvironment environment) : IValidat
         Require(!string.IsNullOrWhiteSpace(o.Audience), "Audience must be set.");
         Require(o.AccessTokenLifetime > TimeSpan.Zero, $"AccessTokenLifetime must be positive (it is {o.AccessTokenLifetime}).");
         Require(o.ClockSkew >= TimeSpan.Zero && o.ClockSkew <= TimeSpan.FromMinutes(5), $"ClockSkew must be between 0 and 5 minutes (it is {o.ClockSkew}).");
+        Require(o.DpopProofLifetime > TimeSpan.Zero && o.DpopProofLifetime <= TimeSpan.FromMinutes(10),
+            $"DpopProofLifetime must be between 0 and 10 minutes (it is {o.DpopProofLifetime}).");
+        Require(string.IsNullOrWhiteSpace(o.PublicBaseUrl) || ApiOptions.ParsePublicBaseUrl(o.PublicBaseUrl) is not null,
+            "PublicBaseUrl must be an http or https URL such as \"https://auth.example.com\" (optionally with a path prefix; no query or fragment).");
         Require(o.KeyRingRefreshInterval > TimeSpan.Zero, "KeyRingRefreshInterval must be positive.");
         Require(o.SigningKeyPublishLead >= o.KeyRingRefreshInterval,
             "SigningKeyPublishLead must be at least KeyRingRefreshInterval, so every node knows a key before it signs.");

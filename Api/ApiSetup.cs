@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Sessions.Api.Auth;
 using Sessions.Api.Cluster;
+using Sessions.Api.Dpop;
 using Sessions.Api.Health;
 using Sessions.Api.Http;
 using Sessions.Api.Keys;
@@ -82,6 +83,7 @@ public static class ApiSetup
         services.AddSingleton<ApiInstruments>();
         services.AddSingleton<AccessTokens>();
         services.AddSingleton<RefreshTokenTransport>();
+        services.AddSingleton<DpopProofValidator>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>, AccessTokenValidation>();

@@ -60,6 +60,14 @@ export interface SessionsClientOptions {
   channelName?: string | null;
   /** fetch implementation. Default globalThis.fetch. */
   fetch?: typeof globalThis.fetch;
+  /**
+   * Opt-in DPoP mode (RFC 9449): the session is bound at login to a non-extractable WebCrypto P-256 key kept in
+   * IndexedDB, the refresh token travels in the body (kept in IndexedDB beside the key), and every request to the
+   * Api carries a fresh proof, retries included. Needs a secure context. Default false.
+   */
+  dpop?: boolean;
+  /** The IndexedDB database of DPoP mode. Default "sessions-dpop". */
+  dpopDatabase?: string;
 }
 
 export interface SessionsClientEventMap {

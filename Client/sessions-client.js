@@ -1,7 +1,9 @@
 // Browser client for the Sessions service (wire contract v2). No dependencies.
 //
 // The refresh token lives in an HttpOnly cookie the page never sees; the access token lives only
-// in a private field of this object. See README.md next to this file.
+// in a private field of this object. In the opt-in DPoP mode (RFC 9449) the session is bound to a
+// non-extractable P-256 key kept in IndexedDB, and the refresh token travels in the body. See
+// README.md next to this file.
 
 const BACKOFF_START_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
@@ -48,6 +50,7 @@ export class SessionsClient extends EventTarget {
   #refreshAheadMs;
   #fetchImpl;
   #channel = null;
+  #dpop = null; // DpopState in DPoP mode
 
   #accessToken = null;
   #tokenType = "Bearer";
@@ -88,9 +91,15 @@ export class SessionsClient extends EventTarget {
     }
   };
 
-  constructor({ baseUrl = "", refreshAheadSeconds = 60, channelName = "sessions", fetch = globalThis.fetch } = {}) {
+  constructor({ baseUrl = "", refreshAheadSeconds = 60, channelName = "sessions", fetch = globalThis.fetch, dpop = false, dpopDatabase = "sessions-dpop" } = {}) {
     super();
     if (typeof fetch !== "function") throw new TypeError("SessionsClient needs a fetch implementation.");
+    if (dpop) {
+      if (!globalThis.crypto?.subtle || typeof indexedDB === "undefined") {
+        throw new TypeError("DPoP mode needs WebCrypto and IndexedDB (a secure context).");
+      }
+      this.#dpop = new DpopState(String(dpopDatabase));
+    }
     this.#baseUrl = String(baseUrl ?? "").replace(/\/+$/, "");
     this.#refreshAheadMs = Math.max(0, Number(refreshAheadSeconds) || 0) * 1000;
     // Called unbound: window.fetch throws "Illegal invocation" when `this` is another object.
@@ -155,7 +164,10 @@ export class SessionsClient extends EventTarget {
   async login(email, password) {
     // A refresh still in flight would set its (older) cookie after ours.
     await this.#settle();
-    const body = await this.#call("/auth/login", { method: "POST", body: { email, password }, auth: false });
+    // DPoP mode: the proof binds the new session to this browser's key; the refresh token comes back in the body.
+    const request = this.#dpop ? { email, password, refreshTokenIn: "body" } : { email, password };
+    const body = await this.#call("/auth/login", { method: "POST", body: request, auth: false });
+    if (this.#dpop) await this.#dpop.set("refreshToken", typeof body?.refreshToken === "string" ? body.refreshToken : null);
     this.#epoch++;
     this.#profile = null;
     this.#failures = 0;
@@ -169,7 +181,15 @@ export class SessionsClient extends EventTarget {
   async logout() {
     await this.#settle();
     const sessionId = this.#sessionId;
-    const response = await this.#send(this.#request("/auth/logout", jsonInit("POST", {})));
+    const response = this.#dpop
+      ? await this.#dpop.exclusive(async () => {
+          const refreshToken = await this.#dpop.get("refreshToken");
+          const answer = await this.#send(this.#request("/auth/logout", jsonInit("POST", refreshToken ? { refreshToken } : {})));
+          // A 400 invalid_dpop_proof or a 403 revoked nothing: the token stays for another try.
+          if (answer.ok || answer.status === 401) await this.#dpop.set("refreshToken", null);
+          return answer;
+        })
+      : await this.#send(this.#request("/auth/logout", jsonInit("POST", {})));
     // 401 missing_token: no cookie, so nothing left to end on the server.
     if (!response.ok && response.status !== 401) throw await SessionsError.fromResponse(response);
     this.#end("logout", { sessionId });
@@ -283,8 +303,7 @@ export class SessionsClient extends EventTarget {
 
     let response, body;
     try {
-      response = await this.#send(this.#request("/auth/refresh", jsonInit("POST", {})));
-      if (response.ok) body = await readJson(response);
+      ({ response, body } = await this.#postRefresh());
     } catch (error) {
       if (epoch === this.#epoch) this.#retryLater(reason, error);
       throw error;
@@ -309,6 +328,27 @@ export class SessionsClient extends EventTarget {
     }
     this.#retryLater(reason, error);
     throw error;
+  }
+
+  /**
+   * POST /auth/refresh. In DPoP mode the refresh token is read from IndexedDB and its successor written back,
+   * under a Web Lock shared by the tabs, so that no tab sends a token another one has already rotated away
+   * or stores an older token over a newer one.
+   */
+  async #postRefresh() {
+    const post = async (refreshToken) => {
+      const response = await this.#send(this.#request("/auth/refresh", jsonInit("POST", refreshToken ? { refreshToken } : {})));
+      return { response, body: response.ok ? await readJson(response) : undefined };
+    };
+    if (!this.#dpop) return post(null);
+    return this.#dpop.exclusive(async () => {
+      const refreshToken = await this.#dpop.get("refreshToken");
+      const answer = await post(refreshToken);
+      if (typeof answer.body?.refreshToken === "string") await this.#dpop.set("refreshToken", answer.body.refreshToken);
+      // 403: that token is dead. A 400 (a proof refused, say for a wrong device clock) leaves it.
+      else if (answer.response.status === 403 && refreshToken) await this.#dpop.set("refreshToken", null);
+      return answer;
+    });
   }
 
   /** Refresh nobody awaits: failures are rescheduled inside #doRefresh. */
@@ -460,10 +500,14 @@ export class SessionsClient extends EventTarget {
     }
   }
 
-  // The one place that decides what a request carries. A DPoP proof (RFC 9449: htm, htu, ath)
-  // would be signed and added here, which is why it is async.
+  // The one place that decides what a request carries. In DPoP mode every request to the Api gets
+  // a proof of its own (RFC 9449: htm, htu, and ath with a DPoP-bound token), retries included.
   async #prepareHeaders(request, accessToken) {
     if (accessToken) request.headers.set("Authorization", `${this.#tokenType} ${accessToken}`);
+    if (this.#dpop && this.#isApi(request.url)) {
+      const bound = accessToken && this.#tokenType === "DPoP" ? accessToken : null;
+      request.headers.set("DPoP", await this.#dpop.proof(request.method, request.url, bound));
+    }
   }
 
   #apiUrl() {
@@ -498,6 +542,104 @@ export class SessionsClient extends EventTarget {
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
+}
+
+/**
+ * DPoP mode's storage (one IndexedDB database, one object store) and proofs. The key pair is made
+ * once per browser profile and origin, with a non-extractable private key: scripts can sign with
+ * it while the page runs, but never read it out. The refresh token is kept beside it; without the
+ * key it is worth nothing.
+ */
+class DpopState {
+  #name;
+  #db = null;
+  #key = null;
+
+  constructor(name) {
+    this.#name = name;
+  }
+
+  get(name) {
+    return this.#run("readonly", (store) => store.get(name));
+  }
+
+  set(name, value) {
+    return this.#run("readwrite", (store) => (value == null ? store.delete(name) : store.put(value, name)));
+  }
+
+  /**
+   * Runs `action` holding the lock `lock`, shared by every tab of this origin (Web Locks), when the browser
+   * has them. Locks are not reentrant: the key has a lock of its own, since a proof is made inside a refresh.
+   */
+  exclusive(action, lock = "refresh-token") {
+    const locks = globalThis.navigator?.locks;
+    return locks ? locks.request(`${this.#name}:${lock}`, action) : action();
+  }
+
+  /** A compact JWS proof for one request: a fresh jti, htu without query or fragment, iat from this device's clock. */
+  async proof(method, url, accessToken) {
+    const { privateKey, jwk } = await this.#keyPair();
+    const target = new URL(url);
+    target.search = "";
+    target.hash = "";
+    const payload = { jti: crypto.randomUUID(), htm: method, htu: target.href, iat: Math.floor(Date.now() / 1000) };
+    if (accessToken) payload.ath = base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(accessToken)));
+    const input = `${base64urlJson({ typ: "dpop+jwt", alg: "ES256", jwk })}.${base64urlJson(payload)}`;
+    // WebCrypto's ECDSA signature is r‖s, as JWS wants it.
+    const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, new TextEncoder().encode(input));
+    return `${input}.${base64url(signature)}`;
+  }
+
+  #keyPair() {
+    this.#key ??= this.exclusive(async () => {
+      let pair = await this.get("key");
+      if (!pair) {
+        pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+        await this.set("key", pair);
+      }
+      // The public key is always exportable; only its public members go into the proof.
+      const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
+      return { privateKey: pair.privateKey, jwk: { kty, crv, x, y } };
+    }, "key").catch((error) => {
+      this.#key = null; // not cached: the next proof tries again
+      throw error;
+    });
+    return this.#key;
+  }
+
+  #open() {
+    this.#db ??= new Promise((resolve, reject) => {
+      const request = indexedDB.open(this.#name, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore("state");
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    }).catch((error) => {
+      this.#db = null;
+      throw error;
+    });
+    return this.#db;
+  }
+
+  async #run(mode, action) {
+    const db = await this.#open();
+    return new Promise((resolve, reject) => {
+      const transaction = db.transaction("state", mode);
+      const request = action(transaction.objectStore("state"));
+      transaction.oncomplete = () => resolve(request.result);
+      transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error);
+    });
+  }
+}
+
+function base64url(buffer) {
+  let binary = "";
+  for (const byte of new Uint8Array(buffer)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function base64urlJson(value) {
+  return base64url(new TextEncoder().encode(JSON.stringify(value)));
 }
 
 function jsonInit(method, body) {

@@ -46,4 +46,9 @@ public static partial class SecurityEvents
     [LoggerMessage(EventId = 1009, EventName = "password_changed", Level = LogLevel.Information,
         Message = "Security event password_changed: user {UserId} changed the password from session {SessionId} ({IpAddress}, {UserAgent}); revoking {Count} other sessions")]
     public static partial void PasswordChanged(ILogger logger, Guid userId, Guid sessionId, string? ipAddress, string? userAgent, int count);
+
+    /// <summary>A valid DPoP proof by a key other than the one the session is bound to: refused (403), nothing revoked.</summary>
+    [LoggerMessage(EventId = 1010, EventName = "dpop_key_mismatch", Level = LogLevel.Warning,
+        Message = "Security event dpop_key_mismatch: session {SessionId} of user {UserId} got a DPoP proof by key {PresentedJkt} from {IpAddress} ({UserAgent}); it is bound to another key")]
+    public static partial void DpopKeyMismatch(ILogger logger, Guid sessionId, Guid userId, string presentedJkt, string? ipAddress, string? userAgent);
 }

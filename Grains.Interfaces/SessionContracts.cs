@@ -6,6 +6,8 @@ namespace Sessions;
 /// Who the session belongs to and where it was opened from. Past <see cref="Deadline"/> (the login's) the user
 /// grain has stopped waiting for the start, so a start delivered that late is refused rather than opening a
 /// session its login no longer accounts for (one a password change meanwhile could not have revoked).
+/// <see cref="DpopJkt"/> binds it for its whole life to the key of the login's DPoP proof (RFC 7638 SHA-256
+/// thumbprint), null for an unbound session.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("Sessions.SessionStart")]
 public sealed record SessionStart(
@@ -14,9 +16,71 @@ public sealed record SessionStart(
     [property: Id(2)] ImmutableArray<string> Roles,
     [property: Id(3)] string? UserAgent,
     [property: Id(4)] string? IpAddress,
-    [property: Id(5)] DateTimeOffset? Deadline = null);
+    [property: Id(5)] DateTimeOffset? Deadline = null,
+    [property: Id(6)] string? DpopJkt = null);
 
-/// <summary>What the Api needs to answer a login or refresh: the refresh token and the claims of the access token.</summary>
+/// <summary>
+/// What the Api learnt from a DPoP proof that passed its stateless checks (API.md, "DPoP"): the key's RFC 7638
+/// thumbprint, and the proof's jti and iat. <see cref="ReplayableUntil"/> is when the Api's own checks stop passing
+/// the proof (iat + Api:DpopProofLifetime + Api:ClockSkew): the grain that accepts the jti remembers it that long.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Sessions.DpopProof")]
+public sealed record DpopProof(
+    [property: Id(0)] string Jkt,
+    [property: Id(1)] string Jti,
+    [property: Id(2)] DateTimeOffset IssuedAt,
+    [property: Id(3)] DateTimeOffset ReplayableUntil);
+
+/// <summary>
+/// A refresh as the Api passes it on. Past <see cref="Deadline"/> the Api has answered 503, so it is dropped.
+/// <see cref="Proof"/> is the request's DPoP proof when it passed the Api's checks, null when there was none or it
+/// failed them: a bound session then refuses the refresh, an unbound one ignores it.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Sessions.RefreshAttempt")]
+public sealed record RefreshAttempt(
+    [property: Id(0)] string RefreshToken,
+    [property: Id(1)] ClientInfo Client,
+    [property: Id(2)] DateTimeOffset Deadline,
+    [property: Id(3)] DpopProof? Proof = null);
+
+/// <summary>A logout with a refresh token; <see cref="Proof"/> as in <see cref="RefreshAttempt"/>.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.LogoutAttempt")]
+public sealed record LogoutAttempt(
+    [property: Id(0)] string RefreshToken,
+    [property: Id(1)] ClientInfo Client,
+    [property: Id(2)] DpopProof? Proof = null);
+
+[GenerateSerializer, Alias("Sessions.LogoutStatus")]
+public enum LogoutStatus
+{
+    /// <summary>The token belongs to the session, which is revoked now (or had already ended).</summary>
+    LoggedOut,
+    /// <summary>The token does not verify here; nothing was revoked.</summary>
+    Invalid,
+    /// <summary>A bound session and no acceptable proof (none, failing, or replayed); nothing was revoked.</summary>
+    InvalidProof,
+    /// <summary>A bound session and a valid proof by another key; nothing was revoked.</summary>
+    KeyMismatch,
+}
+
+/// <summary>The liveness check of a DPoP-bound access token: the proof that came with it (its key already matched the token's cnf.jkt).</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.AccessCheck")]
+public sealed record AccessCheck([property: Id(0)] DpopProof Proof);
+
+[GenerateSerializer, Alias("Sessions.AccessStatus")]
+public enum AccessStatus
+{
+    Active,
+    /// <summary>Revoked, expired or unknown: the access token is refused (invalid_token).</summary>
+    Ended,
+    /// <summary>The proof is replayed, or not by the session's key: refused (invalid_dpop_proof).</summary>
+    ProofRefused,
+}
+
+/// <summary>
+/// What the Api needs to answer a login or refresh: the refresh token and the claims of the access token;
+/// <see cref="DpopJkt"/> (the bound key's thumbprint, null when unbound) becomes the access token's cnf.jkt.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Sessions.SessionGrant")]
 public sealed record SessionGrant(
     [property: Id(0)] Guid SessionId,
@@ -24,7 +88,8 @@ public sealed record SessionGrant(
     [property: Id(2)] string Email,
     [property: Id(3)] ImmutableArray<string> Roles,
     [property: Id(4)] string RefreshToken,
-    [property: Id(5)] DateTimeOffset RefreshTokenExpiresAt);
+    [property: Id(5)] DateTimeOffset RefreshTokenExpiresAt,
+    [property: Id(6)] string? DpopJkt = null);
 
 /// <summary>The outcomes of presenting a refresh token (API.md, "Rotation and reuse detection").</summary>
 [GenerateSerializer, Alias("Sessions.RefreshStatus")]
@@ -42,6 +107,10 @@ public enum RefreshStatus
     ReuseDetected,
     /// <summary>Rule 4: storage failed; nothing changed and the presented token stays valid.</summary>
     Unavailable,
+    /// <summary>DPoP: a bound session and no acceptable proof (none, failing, or replayed); nothing rotated or revoked.</summary>
+    InvalidProof,
+    /// <summary>DPoP: a bound session and a valid proof by another key; nothing rotated or revoked.</summary>
+    KeyMismatch,
 }
 
 [GenerateSerializer, Immutable, Alias("Sessions.RefreshResult")]
@@ -64,19 +133,30 @@ public sealed record SessionInfo(
     [property: Id(4)] string? UserAgent,
     [property: Id(5)] string? IpAddress);
 
-/// <summary>One login attempt as the Api passes it on. Past <see cref="Deadline"/> the Api has answered 503, so the attempt is dropped.</summary>
+/// <summary>
+/// One login attempt as the Api passes it on. Past <see cref="Deadline"/> the Api has answered 503, so the attempt is dropped.
+/// A valid DPoP <see cref="Proof"/> binds the new session to its key; its jti is accepted once per email.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Sessions.LoginAttempt")]
 public sealed record LoginAttempt(
     [property: Id(0)] string Password,
     [property: Id(1)] ClientInfo Client,
-    [property: Id(2)] DateTimeOffset Deadline)
+    [property: Id(2)] DateTimeOffset Deadline,
+    [property: Id(3)] DpopProof? Proof = null)
 {
     /// <summary>Without the password: a record prints every member, and grain calls may be logged.</summary>
-    public override string ToString() => $"LoginAttempt {{ Client = {Client}, Deadline = {Deadline:O} }}";
+    public override string ToString() => $"LoginAttempt {{ Client = {Client}, Deadline = {Deadline:O}, Proof = {Proof} }}";
 }
 
 [GenerateSerializer, Alias("Sessions.LoginStatus")]
-public enum LoginStatus { Succeeded, InvalidCredentials, TooManyAttempts }
+public enum LoginStatus
+{
+    Succeeded,
+    InvalidCredentials,
+    TooManyAttempts,
+    /// <summary>The login's DPoP proof was already accepted for this email (a replay); no session was opened.</summary>
+    InvalidProof,
+}
 
 [GenerateSerializer, Immutable, Alias("Sessions.LoginResult")]
 public sealed record LoginResult(

@@ -23,6 +23,7 @@ public sealed class EmailIndexGrain(
 
     private readonly StoredState<EmailIndexState> _state = new(state, instruments, "email");
     private readonly FailedLogins _failedLogins = new(options.Value);
+    private RecentProofs? _loginProofs;
 
     private string Email => EmailIndex.EmailOf(this.GetPrimaryKeyString());
 
@@ -56,6 +57,13 @@ public sealed class EmailIndexGrain(
         {
             instruments.LoggedIn(LoginStatus.TooManyAttempts);
             return new LoginResult(LoginStatus.TooManyAttempts, RetryAfter: retryAfter);
+        }
+
+        // DPoP: a login's proof is accepted once per email (known or not, alike); a replay opens no session.
+        if (attempt.Proof is { } proof && !(_loginProofs ??= new RecentProofs()).TryAccept(proof, now))
+        {
+            instruments.LoggedIn(LoginStatus.InvalidProof);
+            return new LoginResult(LoginStatus.InvalidProof);
         }
 
         await _state.RereadIfStaleAsync();

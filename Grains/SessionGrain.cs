@@ -20,6 +20,8 @@ public sealed partial class SessionGrain(
 {
     private static readonly RefreshResult Invalid = new(RefreshStatus.Invalid);
     private static readonly RefreshResult Unavailable = new(RefreshStatus.Unavailable);
+    private static readonly RefreshResult InvalidProof = new(RefreshStatus.InvalidProof);
+    private static readonly RefreshResult KeyMismatch = new(RefreshStatus.KeyMismatch);
 
     private readonly SessionOptions _options = options.Value;
     private readonly StoredState<SessionState> _state = new(state, instruments, "session");
@@ -27,6 +29,8 @@ public sealed partial class SessionGrain(
     // A revocation that failed to store stays in force in memory, and is stored again on top of
     // what the next call reads back: the family stays dead (fail closed).
     private (DateTimeOffset At, RevocationReason Reason)? _unsavedRevocation;
+    // DPoP: the jtis this activation accepted, for bound sessions only (created on first use).
+    private RecentProofs? _proofs;
 
     private Guid SessionId => this.GetPrimaryKey();
     private SessionState Session => _state.State;
@@ -68,32 +72,46 @@ public sealed partial class SessionGrain(
             ExpiresAt = Min(now + _options.SessionIdleTimeout, absolute),
             UserAgent = start.UserAgent,
             IpAddress = start.IpAddress,
+            DpopJkt = start.DpopJkt,
         };
         if (!await TryWriteAsync(session))
             throw new StorageUnavailableException($"Session {SessionId} could not be stored.");
         return Grant();
     }
 
-    public async Task<RefreshResult> RefreshAsync(string refreshToken, ClientInfo client, DateTimeOffset deadline)
+    public Task<RefreshResult> RefreshAsync(string refreshToken, ClientInfo client, DateTimeOffset deadline) =>
+        RefreshAsync(new RefreshAttempt(refreshToken, client, deadline));
+
+    public async Task<RefreshResult> RefreshAsync(RefreshAttempt attempt)
     {
         // A request delivered after its caller gave up (held in a hung silo's socket buffers, say) may carry a
         // token that was rotated away meanwhile by the client's retry: judging it would call that reuse.
-        if (time.GetUtcNow() > deadline)
+        if (time.GetUtcNow() > attempt.Deadline)
         {
-            LogLate(logger, SessionId, deadline);
+            LogLate(logger, SessionId, attempt.Deadline);
             instruments.RefreshLate();
             return Unavailable;
         }
         var started = Stopwatch.GetTimestamp();
-        var result = await JudgeAsync(refreshToken, client);
+        var result = await JudgeAsync(attempt);
         instruments.Refreshed(result.Status, started);
         return result;
     }
 
-    private async Task<RefreshResult> JudgeAsync(string refreshToken, ClientInfo client)
+    private async Task<RefreshResult> JudgeAsync(RefreshAttempt attempt)
     {
         if (!await ResyncAsync())
             return Unavailable;
+        var (refreshToken, client) = (attempt.RefreshToken, attempt.Client);
+        // DPoP: a bound session checks the proof's key and jti before it judges the token; nothing rotates or is
+        // revoked when they fail. An unbound session ignores any proof.
+        switch (CheckProof(attempt.Proof, client))
+        {
+            case ProofVerdict.Missing or ProofVerdict.Replayed:
+                return InvalidProof;
+            case ProofVerdict.OtherKey:
+                return KeyMismatch;
+        }
         // Rule 5: a token that does not verify cannot be attributed to the family and revokes nothing.
         if (!Verifies(refreshToken, out var token))
             return Invalid;
@@ -134,17 +152,25 @@ public sealed partial class SessionGrain(
             : Unavailable;
     }
 
-    public async Task<bool> LogoutAsync(string refreshToken)
+    public async Task<bool> LogoutAsync(string refreshToken) =>
+        await LogoutAsync(new LogoutAttempt(refreshToken, new ClientInfo(null, null))) == LogoutStatus.LoggedOut;
+
+    public async Task<LogoutStatus> LogoutAsync(LogoutAttempt attempt)
     {
         await ResyncOrThrowAsync();
-        var verified = Verifies(refreshToken, out _);
-        instruments.LoggedOut(verified);
-        if (!verified)
-            return false;
+        var status = CheckProof(attempt.Proof, attempt.Client) switch
+        {
+            ProofVerdict.Missing or ProofVerdict.Replayed => LogoutStatus.InvalidProof,
+            ProofVerdict.OtherKey => LogoutStatus.KeyMismatch,
+            _ => Verifies(attempt.RefreshToken, out _) ? LogoutStatus.LoggedOut : LogoutStatus.Invalid,
+        };
+        instruments.LoggedOut(status);
+        if (status != LogoutStatus.LoggedOut)
+            return status;
         var now = time.GetUtcNow();
         if (Session.IsActiveAt(now) && !await TryRevokeAsync(now, RevocationReason.Logout))
             throw new StorageUnavailableException($"Revocation of session {SessionId} could not be stored.");
-        return true;
+        return status;
     }
 
     public async Task RevokeAsync(RevocationReason reason)
@@ -164,6 +190,19 @@ public sealed partial class SessionGrain(
         return Task.FromResult(_state.RecordExists && Session.IsActiveAt(time.GetUtcNow()));
     }
 
+    // Read-only for scheduling: no await, so recording the jti cannot interleave with another call.
+    public Task<AccessStatus> CheckAccessAsync(AccessCheck check)
+    {
+        if (!_state.RecordExists)
+            DeactivateOnIdle();
+        if (!_state.RecordExists || !Session.IsActiveAt(time.GetUtcNow()))
+            return Task.FromResult(AccessStatus.Ended);
+        // The Api matched the proof's key with the token's cnf.jkt; a token bound to no key here is not ours to honour.
+        return Task.FromResult(Session.DpopJkt is not null && CheckProof(check.Proof, client: null) == ProofVerdict.Accepted
+            ? AccessStatus.Active
+            : AccessStatus.ProofRefused);
+    }
+
     public async Task<SessionInfo?> GetInfoAsync()
     {
         await ResyncOrThrowAsync();
@@ -171,6 +210,26 @@ public sealed partial class SessionGrain(
         return _state.RecordExists && session.IsActiveAt(time.GetUtcNow())
             ? new SessionInfo(SessionId, session.CreatedAt, session.LastRefreshedAt, session.ExpiresAt, session.UserAgent, session.IpAddress)
             : null;
+    }
+
+    private enum ProofVerdict { Unbound, Accepted, Missing, OtherKey, Replayed }
+
+    /// <summary>
+    /// DPoP: whether a request may act on this session. An unbound session (or none) takes any request; a bound one
+    /// wants a proof by its key whose jti it has not accepted within the proof's lifetime, and remembers the jti.
+    /// </summary>
+    private ProofVerdict CheckProof(DpopProof? proof, ClientInfo? client)
+    {
+        if (!_state.RecordExists || Session.DpopJkt is not { } bound)
+            return ProofVerdict.Unbound;
+        if (proof is null)
+            return ProofVerdict.Missing;
+        if (!string.Equals(proof.Jkt, bound, StringComparison.Ordinal))
+        {
+            SecurityEvents.DpopKeyMismatch(logger, SessionId, Session.UserId, proof.Jkt, client?.IpAddress, client?.UserAgent);
+            return ProofVerdict.OtherKey;
+        }
+        return (_proofs ??= new RecentProofs()).TryAccept(proof, time.GetUtcNow()) ? ProofVerdict.Accepted : ProofVerdict.Replayed;
     }
 
     private bool Verifies(string refreshToken, out RefreshToken token)
@@ -190,7 +249,7 @@ public sealed partial class SessionGrain(
 
     private SessionGrant Grant() => new(
         SessionId, Session.UserId, Session.Email, Session.Roles,
-        RefreshTokenMac.Issue(MacKey, SessionId, Session.Counter), Session.ExpiresAt);
+        RefreshTokenMac.Issue(MacKey, SessionId, Session.Counter), Session.ExpiresAt, Session.DpopJkt);
 
     /// <summary>Revokes in memory at once (fail closed), then stores it; false when storing failed.</summary>
     private async Task<bool> TryRevokeAsync(DateTimeOffset now, RevocationReason reason)

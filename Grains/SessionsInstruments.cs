@@ -51,6 +51,7 @@ public sealed class SessionsInstruments
     {
         LoginStatus.Succeeded => "succeeded",
         LoginStatus.InvalidCredentials => "invalid_credentials",
+        LoginStatus.InvalidProof => "invalid_dpop_proof",
         _ => "throttled",
     }));
 
@@ -67,7 +68,13 @@ public sealed class SessionsInstruments
     public void Registered(bool registered) =>
         _registrations.Add(1, new KeyValuePair<string, object?>("outcome", registered ? "registered" : "email_taken"));
 
-    public void LoggedOut(bool verified) => _logouts.Add(1, new KeyValuePair<string, object?>("outcome", verified ? "verified" : "invalid"));
+    public void LoggedOut(LogoutStatus outcome) => _logouts.Add(1, new KeyValuePair<string, object?>("outcome", outcome switch
+    {
+        LogoutStatus.LoggedOut => "verified",
+        LogoutStatus.InvalidProof => "invalid_dpop_proof",
+        LogoutStatus.KeyMismatch => "dpop_key_mismatch",
+        _ => "invalid",
+    }));
 
     public void Revoked(RevocationReason reason) => _revocations.Add(1, new KeyValuePair<string, object?>("reason", reason switch
     {
@@ -98,6 +105,8 @@ public sealed class SessionsInstruments
         RefreshStatus.Invalid => "invalid",
         RefreshStatus.Expired => "expired",
         RefreshStatus.Revoked => "revoked",
+        RefreshStatus.InvalidProof => "invalid_dpop_proof",
+        RefreshStatus.KeyMismatch => "dpop_key_mismatch",
         _ => "unavailable",
     };
 }

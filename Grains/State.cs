@@ -33,6 +33,8 @@ public sealed record SessionState : IPurgeable
     [Id(12)] public RevocationReason? RevocationReason { get; init; }
     /// <summary>Times of the rotations before the last one, newest first: with LastRefreshedAt, when each of the last 8 tokens was rotated away.</summary>
     [Id(13)] public ImmutableArray<DateTimeOffset> EarlierRotations { get; init; } = [];
+    /// <summary>DPoP: the RFC 7638 SHA-256 thumbprint (43 characters) of the key the session is bound to for its whole life; null when unbound.</summary>
+    [Id(14)] public string? DpopJkt { get; init; }
 
     /// <summary>How many of the most recent rotations are remembered for the grace rule (API.md rule 2).</summary>
     public const int RememberedRotations = 8;

@@ -75,7 +75,7 @@ public sealed class UserGrain(
 
         var client = attempt.Client;
         var grant = await GrainFactory.GetGrain<ISessionGrain>(sessionId)
-            .StartAsync(new SessionStart(UserId, User.Email, User.Roles, client.UserAgent, client.IpAddress, attempt.Deadline));
+            .StartAsync(new SessionStart(UserId, User.Email, User.Roles, client.UserAgent, client.IpAddress, attempt.Deadline, attempt.Proof?.Jkt));
         SecurityEvents.LoginSucceeded(logger, UserId, sessionId, client.IpAddress, client.UserAgent);
         return new LoginResult(LoginStatus.Succeeded, grant);
     }

@@ -224,4 +224,23 @@ public sealed class PostgresTests(PostgresClusterFixture fixture)
             Assert.DoesNotContain(token, System.Text.Encoding.Latin1.GetString(payload));
         }
     }
+
+    [Fact]
+    public async Task A_bound_session_keeps_its_key_across_a_restart_and_its_row_stays_under_1_KB()
+    {
+        using var key = new DpopKey();
+        var index = await Grains.NewAccountAsync();
+        var login = (await index.LoginAsync(new LoginAttempt(TestSteps.Password, TestSteps.Client, TestSteps.NoDeadline, key.Accepted(fixture.Clock.GetUtcNow())))).Grant!;
+        var current = login.RefreshToken;
+        for (var i = 0; i < 12; i++)
+            current = (await Grains.Session(login).RefreshAsync(new RefreshAttempt(current, TestSteps.Client, TestSteps.NoDeadline, key.Accepted(fixture.Clock.GetUtcNow())))).Grant!.RefreshToken;
+
+        var payload = (await fixture.SessionRowAsync(login.SessionId))!;
+        await fixture.RestartClusterAsync();
+
+        Assert.InRange(payload.Length, 1, 1024);
+        Assert.Equal(RefreshStatus.InvalidProof, (await Grains.Session(login).RefreshAsync(new RefreshAttempt(current, TestSteps.Client, TestSteps.NoDeadline))).Status);
+        var rotated = await Grains.Session(login).RefreshAsync(new RefreshAttempt(current, TestSteps.Client, TestSteps.NoDeadline, key.Accepted(fixture.Clock.GetUtcNow())));
+        Assert.Equal((RefreshStatus.Rotated, key.Jkt), (rotated.Status, rotated.Grant!.DpopJkt));
+    }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Primitives;
+using Sessions.Api.Dpop;
 using Sessions.Api.Http;
 using Sessions.Api.Tokens;
 
@@ -60,12 +61,19 @@ public static class AuthApi
         if (body.RefreshTokenIn is not (null or "cookie" or "body"))
             return Problems.BadRequest("refreshTokenIn must be \"cookie\" or \"body\".");
 
+        // DPoP: a valid proof binds the new session to its key; a failing one opens no session.
+        var dpop = services.Dpop.Read(http);
+        if (dpop.Status == DpopProofStatus.Invalid)
+            return Problems.BadDpopProof();
+
         var client = Client(http);
         var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email))
-            .LoginAsync(new LoginAttempt(body.Password, client, services.Deadline()));
+            .LoginAsync(new LoginAttempt(body.Password, client, services.Deadline(), dpop.Proof));
         // The email index and user grains log the security events: they know the account, if any.
         switch (result.Status)
         {
+            case LoginStatus.InvalidProof:
+                return Problems.BadDpopProof();
             case LoginStatus.TooManyAttempts:
                 return Problems.RetryLater(http, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
                     "Too many failed logins for this account; retry later.", result.RetryAfter ?? TimeSpan.FromMinutes(1));
@@ -83,6 +91,9 @@ public static class AuthApi
             return problem;
 
         var deadline = services.Deadline();
+        // DPoP: the session decides. A proof that failed the checks here counts as none: a bound session refuses the
+        // refresh, an unbound one ignores the header. Without a header this is one lookup.
+        var proof = services.Dpop.Read(http).Proof;
         // Several cookies (one planted by a sibling subdomain, say): the first that works answers. A token of
         // someone else's ended session must not sign the user out, and one that does not verify revokes nothing.
         var result = new RefreshResult(RefreshStatus.Invalid);
@@ -90,8 +101,9 @@ public static class AuthApi
         {
             if (!RefreshToken.TryParse(token, out var parsed))
                 continue;
-            result = await services.Grains.GetGrain<ISessionGrain>(parsed.SessionId).RefreshAsync(token!, Client(http), deadline);
-            if (result.Succeeded || result.Status == RefreshStatus.Unavailable)
+            result = await services.Grains.GetGrain<ISessionGrain>(parsed.SessionId)
+                .RefreshAsync(new RefreshAttempt(token!, Client(http), deadline, proof));
+            if (result.Succeeded || result.Status is RefreshStatus.Unavailable or RefreshStatus.InvalidProof or RefreshStatus.KeyMismatch)
                 break;
         }
         switch (result.Status)
@@ -100,6 +112,11 @@ public static class AuthApi
                 return Grant(http, services, result.Grant!, inBody: !fromCookie);
             case RefreshStatus.Unavailable:
                 return Unavailable(http, services.Options.Value);
+            // Nothing rotated and nothing was revoked: the token stays, and so does its cookie.
+            case RefreshStatus.InvalidProof:
+                return Problems.BadDpopProof();
+            case RefreshStatus.KeyMismatch:
+                return Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidGrant, "The refresh token is not valid.");
             default:
                 if (fromCookie)
                     services.Transport.ClearCookie(http);
@@ -108,18 +125,30 @@ public static class AuthApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> LogoutAsync(
-        HttpContext http, IGrainFactory grains, RefreshTokenTransport transport, ILogger<AuthServices> logger)
+        HttpContext http, IGrainFactory grains, RefreshTokenTransport transport, DpopProofValidator dpop, ILogger<AuthServices> logger)
     {
         var (tokens, _, problem) = await PresentedAsync(http, transport, logger);
         if (problem is not null)
             return problem;
 
         // 204 whatever the tokens were: already revoked, expired, or not ours (which revokes nothing). Of
-        // several cookies, the first that verifies is the one logged out.
+        // several cookies, the first that verifies is the one logged out. A bound session wants a proof by its key.
+        var proof = dpop.Read(http).Proof;
+        var status = LogoutStatus.Invalid;
         foreach (var token in tokens)
         {
-            if (RefreshToken.TryParse(token, out var parsed) && await grains.GetGrain<ISessionGrain>(parsed.SessionId).LogoutAsync(token!))
+            if (!RefreshToken.TryParse(token, out var parsed))
+                continue;
+            status = await grains.GetGrain<ISessionGrain>(parsed.SessionId).LogoutAsync(new LogoutAttempt(token!, Client(http), proof));
+            if (status != LogoutStatus.Invalid)
                 break;
+        }
+        switch (status)
+        {
+            case LogoutStatus.InvalidProof:
+                return Problems.BadDpopProof();
+            case LogoutStatus.KeyMismatch:
+                return Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidGrant, "The refresh token is not valid.");
         }
         transport.ClearCookie(http);
         return TypedResults.NoContent();
@@ -155,7 +184,7 @@ public static class AuthApi
             return Unavailable(http, services.Options.Value);
         if (!inBody)
             services.Transport.SetCookie(http, grant.RefreshToken, grant.RefreshTokenExpiresAt);
-        return TypedResults.Ok(new TokenResponse(accessToken, "Bearer", services.Tokens.LifetimeSeconds, grant.SessionId,
+        return TypedResults.Ok(new TokenResponse(accessToken, grant.DpopJkt is null ? "Bearer" : DpopAuthentication.Scheme, services.Tokens.LifetimeSeconds, grant.SessionId,
             grant.RefreshTokenExpiresAt, inBody ? grant.RefreshToken : null));
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Sessions.Api.Dpop;
 using Sessions.Api.Tokens;
 
 namespace Sessions.Api.Auth;
@@ -23,6 +24,7 @@ public sealed record AuthServices(
     IGrainFactory Grains,
     AccessTokens Tokens,
     RefreshTokenTransport Transport,
+    DpopProofValidator Dpop,
     IOptions<ApiOptions> Options,
     IOptions<ClientMessagingOptions> Messaging,
     [FromKeyedServices(SessionClock.Key)] TimeProvider Time,

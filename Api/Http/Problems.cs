@@ -15,6 +15,8 @@ public static class Problems
     public const string OriginNotAllowed = "origin_not_allowed";
     public const string NotFound = "not_found";
     public const string InvalidToken = "invalid_token";
+    /// <summary>DPoP: a proof missing, failing a check or replayed (400 at login, refresh and logout; 401 at protected endpoints).</summary>
+    public const string InvalidDpopProof = "invalid_dpop_proof";
     public const string Unavailable = "unavailable";
     public const string InternalError = "internal_error";
 
@@ -23,6 +25,9 @@ public static class Problems
             extensions: new Dictionary<string, object?> { ["error"] = error });
 
     public static ProblemHttpResult BadRequest(string title) => Of(StatusCodes.Status400BadRequest, InvalidRequest, title);
+
+    public static ProblemHttpResult BadDpopProof() =>
+        Of(StatusCodes.Status400BadRequest, InvalidDpopProof, "The DPoP proof is missing or not valid.");
 
     /// <summary>429 or 503 with Retry-After, in whole seconds, rounded up.</summary>
     public static ProblemHttpResult RetryLater(HttpContext http, int status, string error, string title, TimeSpan retryAfter)

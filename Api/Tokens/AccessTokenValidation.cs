@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Sessions.Api.Dpop;
 using Sessions.Api.Http;
 using Sessions.Api.Keys;
 
@@ -10,11 +11,13 @@ namespace Sessions.Api.Tokens;
 /// <summary>
 /// Bearer validation: ES256 only, our issuer and audience, typ at+jwt, lifetime on the session clock
 /// with a small skew, a key from the ring by kid; then the session itself must still be live, so a
-/// revoked session's access tokens stop working at once.
+/// revoked session's access tokens stop working at once. A DPoP-bound token (cnf.jkt) is taken only with the DPoP
+/// scheme and a proof by its key, whose jti its session grain accepts once (API.md, "DPoP").
 /// </summary>
 public sealed class AccessTokenValidation(
     SigningKeys keys,
     IGrainFactory grains,
+    DpopProofValidator dpop,
     IOptions<ApiOptions> options,
     [FromKeyedServices(SessionClock.Key)] TimeProvider time) : IConfigureNamedOptions<JwtBearerOptions>
 {
@@ -42,15 +45,64 @@ public sealed class AccessTokenValidation(
         };
         bearer.Events = new JwtBearerEvents
         {
+            // "Authorization: DPoP <token>": the handler itself reads only Bearer.
+            OnMessageReceived = context =>
+            {
+                if (DpopAuthentication.ReadToken(context.HttpContext) is { } token)
+                    context.Token = token;
+                return Task.CompletedTask;
+            },
             OnTokenValidated = async context =>
             {
+                var http = context.HttpContext;
                 var sessionId = context.Principal?.FindFirst(Claims.SessionId)?.Value;
-                if (!Guid.TryParse(sessionId, out var id) || !await grains.GetGrain<ISessionGrain>(id).IsActiveAsync())
-                    context.Fail("The session of this access token has ended.");
+                if (!Guid.TryParse(sessionId, out var id))
+                {
+                    context.Fail("The access token names no session.");
+                    return;
+                }
+                var session = grains.GetGrain<ISessionGrain>(id);
+                var viaDpop = DpopAuthentication.Of(http)?.AccessToken;
+                // The hot path: an unbound token as Bearer, one grain call answered from memory.
+                if (context.Principal!.FindFirst(DpopAuthentication.ConfirmationClaim)?.Value is not { } cnf)
+                {
+                    if (viaDpop is not null)
+                        Refuse(context, Problems.InvalidToken, "An unbound access token must be sent as Bearer.");
+                    else if (!await session.IsActiveAsync())
+                        context.Fail("The session of this access token has ended.");
+                    return;
+                }
+
+                if (DpopAuthentication.BoundKey(cnf) is not { } jkt || viaDpop is null)
+                {
+                    Refuse(context, Problems.InvalidToken, "A DPoP-bound access token must be sent with the DPoP scheme.");
+                    return;
+                }
+                if (dpop.Read(http, viaDpop).Proof is not { } proof || !string.Equals(proof.Jkt, jkt, StringComparison.Ordinal))
+                {
+                    Refuse(context, Problems.InvalidDpopProof, "The DPoP proof is missing, not valid, or not by the token's key.");
+                    return;
+                }
+                switch (await session.CheckAccessAsync(new AccessCheck(proof)))
+                {
+                    case AccessStatus.Ended:
+                        Refuse(context, Problems.InvalidToken, "The session of this access token has ended.");
+                        break;
+                    case AccessStatus.ProofRefused:
+                        Refuse(context, Problems.InvalidDpopProof, "The DPoP proof was used before.");
+                        break;
+                }
             },
             OnChallenge = async context =>
             {
                 context.HandleResponse();
+                if (DpopAuthentication.ChallengeError(context.HttpContext) is { } error)
+                {
+                    context.Response.Headers.WWWAuthenticate = $"{DpopAuthentication.Scheme} error=\"{error}\", algs=\"{DpopProofValidator.Algorithm}\"";
+                    await Problems.WriteAsync(context.HttpContext, StatusCodes.Status401Unauthorized, error,
+                        "A valid DPoP-bound access token and DPoP proof are required.");
+                    return;
+                }
                 context.Response.Headers.WWWAuthenticate = context.AuthenticateFailure is null ? "Bearer" : "Bearer error=\"invalid_token\"";
                 await Problems.WriteAsync(context.HttpContext, StatusCodes.Status401Unauthorized, Problems.InvalidToken,
                     "A valid access token is required.");
@@ -59,4 +111,10 @@ public sealed class AccessTokenValidation(
     }
 
     public void Configure(JwtBearerOptions options) => Configure(Options.DefaultName, options);
+
+    private static void Refuse(TokenValidatedContext context, string error, string reason)
+    {
+        DpopAuthentication.Refuse(context.HttpContext, error);
+        context.Fail(reason);
+    }
 }

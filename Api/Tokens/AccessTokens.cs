@@ -22,6 +22,17 @@ public sealed class AccessTokens(SigningKeys keys, ApiInstruments instruments, I
             return null;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var now = time.GetUtcNow().UtcDateTime;
+        var claims = new Dictionary<string, object>
+        {
+            [Claims.Subject] = grant.UserId.ToString(),
+            [Claims.SessionId] = grant.SessionId.ToString(),
+            [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
+            [Claims.Email] = grant.Email,
+            [Claims.Role] = grant.Roles.ToArray(),
+        };
+        // DPoP (RFC 9449 6.1): a bound session's tokens name its key.
+        if (grant.DpopJkt is { } jkt)
+            claims[Claims.Confirmation] = new Dictionary<string, object> { ["jkt"] = jkt };
         var token = _handler.CreateToken(new SecurityTokenDescriptor
         {
             TokenType = TokenType,
@@ -31,14 +42,7 @@ public sealed class AccessTokens(SigningKeys keys, ApiInstruments instruments, I
             NotBefore = now,
             Expires = now + _options.AccessTokenLifetime,
             SigningCredentials = credentials,
-            Claims = new Dictionary<string, object>
-            {
-                [Claims.Subject] = grant.UserId.ToString(),
-                [Claims.SessionId] = grant.SessionId.ToString(),
-                [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
-                [Claims.Email] = grant.Email,
-                [Claims.Role] = grant.Roles.ToArray(),
-            },
+            Claims = claims,
         });
         instruments.AccessTokenIssued(started);
         return token;
@@ -52,4 +56,6 @@ public static class Claims
     public const string SessionId = "sid";
     public const string Email = JwtRegisteredClaimNames.Email;
     public const string Role = "role";
+    /// <summary>DPoP: {"jkt": thumbprint of the key the session is bound to}.</summary>
+    public const string Confirmation = "cnf";
 }

@@ -35,7 +35,7 @@ public static class TestSteps
     {
         // As the Api routes it: the session id comes out of the token itself.
         Assert.True(RefreshToken.TryParse(refreshToken, out var token));
-        return grains.GetGrain<ISessionGrain>(token.SessionId).RefreshAsync(refreshToken, Client, NoDeadline);
+        return grains.GetGrain<ISessionGrain>(token.SessionId).RefreshAsync(new RefreshAttempt(refreshToken, Client, NoDeadline));
     }
 
     public static async Task<string> RotateAsync(this IGrainFactory grains, string refreshToken)
