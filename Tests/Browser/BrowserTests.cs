@@ -241,6 +241,47 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task In_dpop_mode_the_session_is_bound_to_a_browser_key_that_a_stolen_refresh_token_cannot_use()
+    {
+        var email = await fixture.RegisterAsync();
+        await using var context = await fixture.Browser.NewContextAsync();
+        var page = await OpenDemoAsync(context);
+        const string dpopClient = @"async ([api, email, password]) => {
+            const { SessionsClient } = await import('/client/sessions-client.js');
+            const client = new SessionsClient({ baseUrl: api, dpop: true, channelName: null, dpopDatabase: 'dpop-test' });
+            if (email) await client.login(email, password); else await client.start();
+            const me = await client.fetch('/me');
+            const result = client.signedIn + ' ' + me.status;
+            client.dispose();
+            return result;
+        }";
+
+        Assert.Equal("true 200", await page.EvaluateAsync<string>(dpopClient, new[] { fixture.ApiOrigin, email, TestSteps.Password }));
+        // A reload finds the key and the token in IndexedDB and refreshes with a fresh proof.
+        await page.ReloadAsync();
+        Assert.Equal("true 200", await page.EvaluateAsync<string>(dpopClient, new[] { fixture.ApiOrigin, "", "" }));
+
+        // The refresh token, taken from the browser's storage, is useless without the key, which cannot be exported.
+        var stolen = await page.EvaluateAsync<string>(@"() => new Promise((resolve, reject) => {
+            const open = indexedDB.open('dpop-test', 1);
+            open.onsuccess = () => {
+                const get = open.result.transaction('state').objectStore('state').get('refreshToken');
+                get.onsuccess = () => resolve(get.result);
+                get.onerror = () => reject(get.error);
+            };
+            open.onerror = () => reject(open.error);
+        })");
+        Assert.False(string.IsNullOrEmpty(stolen));
+        var replayed = await Sessions.Tests.Api.Http.PostJsonAsync(fixture.Api, "/auth/refresh", new { refreshToken = stolen });
+        await Sessions.Tests.Api.Http.AssertProblemAsync(replayed, 400, "invalid_dpop_proof");
+        Assert.Equal("false", await page.EvaluateAsync<string>(@"async () => {
+            const db = await new Promise(r => { const o = indexedDB.open('dpop-test', 1); o.onsuccess = () => r(o.result); });
+            const key = await new Promise(r => { const g = db.transaction('state').objectStore('state').get('key'); g.onsuccess = () => r(g.result); });
+            return String((key.privateKey ?? key).extractable);
+        }"));
+    }
+
+    [Fact]
     public async Task The_silo_dashboard_shows_the_cluster_on_the_management_port()
     {
         await using var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
