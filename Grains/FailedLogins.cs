@@ -34,6 +34,4 @@ public sealed class FailedLogins(SessionOptions options)
 
     /// <summary>A right password from this address: its earlier failures no longer count.</summary>
     public void Clear(string address) => _failures.RemoveAll(f => f.Address == address);
-
-    public bool IsEmpty => _failures.Count == 0;
 }
