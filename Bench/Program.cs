@@ -9,13 +9,16 @@ using Sessions.Bench;
 // A load generator that drives the service through its HTTP API (docs/http-api.md); only idle-memory also
 // reads the database, to size the stored rows. One scenario per run; prints one markdown table row.
 //   Bench <refresh|mixed|login|cold-setup|cold|idle-memory|forged|login-flood|one-user|hash> [--url U[,U...]] [--users N]
-//         [--seconds S] [--sessions N] [--flood N] [--tokens FILE] [--pids api=P[+P...],silo=P[+P...],postgres=P] [--database CONNECTION]
+//         [--seconds S] [--sessions N] [--flood N] [--tokens FILE] [--pids api=P[+P...],silo=P[+P...],postgres=P,seed=P] [--database CONNECTION]
+//         [--seed URL]   refresh only: then the seed design's server too, and the ratio of the two
 var options = Options.Parse(args);
 var handler = new SocketsHttpHandler { MaxConnectionsPerServer = Math.Max(options.Users, 1) * 2, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
 // Several Api nodes (--url A,B): virtual user i talks to node i mod N.
 var apis = options.Urls.Select(url => new HttpClient(handler, disposeHandler: false) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) }).ToArray();
 var http = apis[0];
-var meter = new CpuMeter(options.Pids);
+// The seed's process is measured on its own rows only.
+var meter = new CpuMeter(options.Pids.Where(p => p.Key != "seed").ToDictionary());
+var seedMeter = new CpuMeter(options.Pids.Where(p => p.Key == "seed").ToDictionary());
 
 switch (options.Scenario)
 {
@@ -24,8 +27,18 @@ switch (options.Scenario)
     {
         var sessions = await InParallelAsync(options.Users, vu => LoginNewUserAsync(apis[vu % apis.Length]));
         var result = await MeasureAsync(options, meter, (vu, recorder, stop) =>
-            RefreshLoopAsync(apis[vu % apis.Length], sessions, vu, recorder, withMe: options.Scenario == "mixed", stop));
+            RefreshLoopAsync(apis[vu % apis.Length], "/auth/refresh", sessions, vu, recorder, withMe: options.Scenario == "mixed", stop));
         Report(options, result);
+        if (options.Seed is { } seedUrl && options.Scenario == "refresh")
+        {
+            // The seed design's server, right after, with the same users and loop: the baseline of the same run.
+            var seed = new HttpClient(handler, disposeHandler: false) { BaseAddress = new Uri(seedUrl), Timeout = TimeSpan.FromSeconds(30) };
+            var seedSessions = await InParallelAsync(options.Users, _ => SeedLoginNewUserAsync(seed));
+            var seedResult = await MeasureAsync(options, seedMeter, (vu, recorder, stop) =>
+                RefreshLoopAsync(seed, "/refresh", seedSessions, vu, recorder, withMe: false, stop));
+            Report(options with { Scenario = "seed refresh" }, seedResult, "the seed server: stateless JWTs, nothing stored or rotated");
+            ReportRatio(options, result, seedResult);
+        }
         break;
     }
     case "login":
@@ -106,7 +119,7 @@ switch (options.Scenario)
             }
         })).ToArray();
         var result = await MeasureAsync(options, meter, (vu, recorder, stop) =>
-            RefreshLoopAsync(apis[vu % apis.Length], sessions, vu, recorder, withMe: false, stop));
+            RefreshLoopAsync(apis[vu % apis.Length], "/auth/refresh", sessions, vu, recorder, withMe: false, stop));
         await stopFlood.CancelAsync();
         await Task.WhenAll(flooding);
         Report(options, result, $"refreshes during a flood of {options.Flood} login clients, whose answers were " +
@@ -226,17 +239,30 @@ static void Report(Options options, Result result, string note = "")
                       $" | {(cpu > 0 ? ok / cpu : 0):F0} | {string.Join("; ", new[] { note, $"Bench itself {result.BenchCpu:F1} CPU s" }.Where(n => n.Length > 0))} |");
 }
 
+static void ReportRatio(Options options, Result sessions, Result seed)
+{
+    static double Rate(Result r) => r.Recorder.Statuses.Where(s => s.Key is >= 200 and < 300).Sum(s => s.Value) / r.Seconds;
+    static double Efficiency(Result r) => Rate(r) * r.Seconds / Math.Max(r.Cpu.Values.Sum(), 1e-9);
+    var (a, b) = (sessions.Recorder.Sorted(), seed.Recorder.Sorted());
+    string Times(double x, double y) => $"{x / y:F2}x";
+    Console.WriteLine($"| Sessions ÷ seed | {options.Users} | **{Times(Rate(sessions), Rate(seed))}** | {Times(Recorder.Percentile(a, 50), Recorder.Percentile(b, 50))} | " +
+                      $"{Times(Recorder.Percentile(a, 90), Recorder.Percentile(b, 90))} | {Times(Recorder.Percentile(a, 99), Recorder.Percentile(b, 99))} | " +
+                      $"{Times(a.LastOrDefault(), b.LastOrDefault())} | | | | | {Times(Efficiency(sessions), Efficiency(seed))} | rate ratio ≥ 1 is Sessions faster; latency ratio ≤ 1 is Sessions quicker |");
+}
+
 // One virtual user refreshing its session in a closed loop with the latest token (and calling /me between, for "mixed").
-static async Task RefreshLoopAsync(HttpClient http, TokenResponse[] sessions, int vu, Recorder recorder, bool withMe, CancellationToken stop)
+static async Task RefreshLoopAsync(HttpClient http, string path, TokenResponse[] sessions, int vu, Recorder recorder, bool withMe, CancellationToken stop)
 {
     var session = sessions[vu];
     while (!stop.IsCancellationRequested)
     {
         var started = Stopwatch.GetTimestamp();
         // A request in flight at the stop finishes: cancelled, it would be counted as a failure.
-        using var response = await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = session.RefreshToken }, CancellationToken.None);
-        if (response.IsSuccessStatusCode)
-            sessions[vu] = session = await response.Content.ReadFromJsonAsync<TokenResponse>(CancellationToken.None) ?? session;
+        using var response = await http.PostAsJsonAsync(path, new { refreshToken = session.RefreshToken }, CancellationToken.None);
+        if (response.IsSuccessStatusCode
+            && await response.Content.ReadFromJsonAsync<TokenResponse>(CancellationToken.None) is { } issued)
+            // The seed answers an access token only: its refresh token never rotates.
+            sessions[vu] = session = issued.RefreshToken is null ? session with { AccessToken = issued.AccessToken } : issued;
         recorder.Record(started, (int)response.StatusCode);
         if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
             return; // the session is lost: a bug, counted by its status
@@ -313,6 +339,17 @@ static string ForgedToken()
 }
 
 static async Task<TokenResponse> LoginNewUserAsync(HttpClient http) => await LoginAsync(http, await RegisterAsync(http));
+
+// The seed server's API: POST /register {email, password} → 201, POST /login → {accessToken, refreshToken}.
+static async Task<TokenResponse> SeedLoginNewUserAsync(HttpClient seed)
+{
+    var credentials = new { email = $"bench-{Guid.NewGuid():N}@example.com", password = Password };
+    using var registered = await seed.PostAsJsonAsync("/register", credentials);
+    registered.EnsureSuccessStatusCode();
+    using var response = await seed.PostAsJsonAsync("/login", credentials);
+    response.EnsureSuccessStatusCode();
+    return (await response.Content.ReadFromJsonAsync<TokenResponse>())!;
+}
 
 public partial class Program
 {
