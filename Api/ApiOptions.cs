@@ -7,6 +7,13 @@ public sealed class ApiOptions
 {
     public const string Section = "Api";
 
+    /// <summary>
+    /// This Api node hosts a silo of the cluster in its own process (co-hosting) instead of reaching separate silos
+    /// through a gateway: grain calls then skip serialization and two socket hops. The node joins the cluster
+    /// named in "Cluster" like any silo, so co-hosted nodes, plain silos and plain Api nodes mix.
+    /// </summary>
+    public bool HostsSilo { get; set; }
+
     public string Issuer { get; set; } = "sessions";
     public string Audience { get; set; } = "sessions-api";
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);

@@ -15,6 +15,16 @@ namespace Sessions.Api;
 
 public static class ApiSetup
 {
+    /// <summary>Joins the cluster named in the "Cluster" section: as a client of separate silos, or as a silo itself (Api:HostsSilo).</summary>
+    public static WebApplicationBuilder AddSessionsCluster(this WebApplicationBuilder builder)
+    {
+        if (!builder.Configuration.GetValue<bool>($"{ApiOptions.Section}:{nameof(ApiOptions.HostsSilo)}"))
+            return builder.AddSessionsClient();
+        builder.Services.AddSingleton(ClusterConnection.InProcess());
+        builder.AddSessionsSilo(silo => silo.AddOutgoingGrainCallFilter<RefusedCallRetry>());
+        return builder;
+    }
+
     /// <summary>Makes this app an Orleans client of the cluster named in the "Cluster" section.</summary>
     public static WebApplicationBuilder AddSessionsClient(this WebApplicationBuilder builder)
     {

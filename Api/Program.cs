@@ -8,7 +8,7 @@ using Sessions.Api.UserSessions;
 using Sessions.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddSessionsClient();
+builder.AddSessionsCluster();
 builder.AddSessionsApi();
 var management = builder.AddApiManagement();
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Sessions.Silo;
+namespace Sessions.Hosting;
 
 /// <summary>Ready once this silo is an active member of its cluster.</summary>
 public sealed class SiloHealthCheck(ISiloStatusOracle membership) : IHealthCheck

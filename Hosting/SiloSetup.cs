@@ -1,19 +1,23 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using System.Net;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Sessions.Grains;
-using Orleans.Dashboard;
-using Sessions.Hosting;
 
-namespace Sessions.Silo;
+namespace Sessions.Hosting;
 
 public static class SiloSetup
 {
     // Development only: a known pepper, so a fresh clone runs without secrets. Never valid outside Development.
     private const string DevelopmentPepper = "ZGV2ZWxvcG1lbnQtb25seS1yZWZyZXNoLXRva2VuLXBlcHBlcg==";
 
-    /// <summary>Makes this host a silo of the Sessions cluster, entirely from configuration.</summary>
-    public static IHostApplicationBuilder AddSessionsSilo(this IHostApplicationBuilder builder)
+    /// <summary>
+    /// Makes this host a silo of the Sessions cluster, entirely from configuration: the Silo process, or an Api
+    /// node that hosts its own silo (<paramref name="configure"/> adds what that host needs on top).
+    /// </summary>
+    public static IHostApplicationBuilder AddSessionsSilo(this IHostApplicationBuilder builder, Action<ISiloBuilder>? configure = null)
     {
         var configuration = builder.Configuration;
         var (cluster, connectionString) = builder.AddSessionsDefaults();
@@ -52,33 +56,10 @@ public static class SiloSetup
             }
             silo.AddSessionsStorage(connectionString);
             silo.AddActivityPropagation();
-            if (configuration.GetValue<bool>($"{ManagementOptions.Section}:{nameof(ManagementOptions.Dashboard)}"))
-                silo.AddDashboard();
+            configure?.Invoke(silo);
         });
+        builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo", tags: [HealthEndpoints.Ready]);
         return builder;
-    }
-
-    /// <summary>The silo's management listener (default port 8100 + Cluster:Instance): metrics, health, and the dashboard if asked for.</summary>
-    public static ManagementOptions AddSiloManagement(this WebApplicationBuilder builder)
-    {
-        var management = ManagementOptions.From(builder.Configuration, defaultPort: 8100);
-        if (management.Port == 0)
-            throw new InvalidOperationException("Management:Port must be set on a silo: it is the silo's only HTTP listener.");
-        management.Port += ClusterSettings.From(builder.Configuration).Instance;
-        builder.AddManagementListener(management, publicListeners: false);
-        builder.AddSessionsTelemetry("sessions-silo");
-        builder.Services.AddReadinessChecks().AddCheck<SiloHealthCheck>("silo", tags: [HealthEndpoints.Ready]);
-        return management;
-    }
-
-    public static WebApplication MapSiloManagement(this WebApplication app, ManagementOptions management)
-    {
-        app.MapHealth();
-        return app.MapManagement(management, endpoints =>
-        {
-            if (management.Dashboard)
-                endpoints.MapOrleansDashboard(routePrefix: "/dashboard");
-        });
     }
 
     /// <summary>Grain state in PostgreSQL through Orleans' ADO.NET provider, in our compact payload format.</summary>

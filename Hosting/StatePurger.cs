@@ -1,8 +1,11 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 
-namespace Sessions.Silo;
+namespace Sessions.Hosting;
 
 public sealed class PurgeOptions
 {

@@ -1,3 +1,6 @@
+using Orleans.Dashboard;
+using Sessions.Hosting;
+
 namespace Sessions.Silo;
 
 // A Main of its own rather than top-level statements: the Web SDK would make a second global Program type
@@ -7,8 +10,12 @@ internal static class Program
     private static async Task Main(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
-        builder.AddSessionsSilo();
         var management = builder.AddSiloManagement();
+        builder.AddSessionsSilo(silo =>
+        {
+            if (management.Dashboard)
+                silo.AddDashboard();
+        });
 
         var app = builder.Build();
         app.MapSiloManagement(management);

@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using Orleans.TestingHost;
 using Sessions.Grains;
-using Sessions.Silo;
+using Sessions.Hosting;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests;

@@ -5,7 +5,11 @@
 #   scripts/bench.sh refresh    only the refresh rows
 #   scripts/bench.sh idle-memory only the idle-memory row
 #   scripts/bench.sh floods     only the abuse rows: forged tokens, one user's many logins, a login flood beside refreshes
-# Environment: BENCH_SESSIONS (idle-memory, default 100000), BENCH_SECONDS (default 20).
+# The refresh rows are followed by the same load against the seed design's server (Node, stateless JWTs, its
+# best case: SEED_KEYOBJECT_SECRETS=1) started here, and the ratio of the two: the baseline of the same run.
+# Environment: BENCH_SESSIONS (idle-memory, default 100000), BENCH_SECONDS (default 20),
+#   SEED_DIR (the seed server's source: server.js, package.json, package-lock.json; default ../shared/peers/seed-node
+#   beside this checkout; without it the refresh rows have no baseline).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -34,12 +38,12 @@ Api__KeyEncryptionKey=$(head -c 32 /dev/urandom | base64)
 export Api__LoginsPerMinutePerAddress=100000000 Api__RegistrationsPerMinutePerAddress=100000000 Api__RefreshesPerMinutePerAddress=100000000
 export Logging__LogLevel__Default=Warning
 
-silo_pid=""; api_pid=""
+silo_pid=""; api_pid=""; seed_pid=""
 start_silo() { # extra environment assignments as arguments
   (cd Silo/bin/Release/net10.0 && exec env "$@" dotnet Silo.dll) >>"$logs/silo.log" 2>&1 &
   silo_pid=$!
 }
-stop_silo() { kill "$silo_pid" 2>/dev/null || true; wait "$silo_pid" 2>/dev/null || true; }
+stop_silo() { [ -z "$silo_pid" ] || { kill "$silo_pid" 2>/dev/null || true; wait "$silo_pid" 2>/dev/null || true; silo_pid=""; }; }
 wait_ready() {
   for _ in $(seq 1 90); do
     curl -fs "$api_url/health/ready" >/dev/null 2>&1 && return 0
@@ -49,13 +53,14 @@ wait_ready() {
 }
 cleanup() {
   trap "" INT TERM
-  kill "$api_pid" 2>/dev/null || true; stop_silo
+  kill "$api_pid" $seed_pid 2>/dev/null || true; stop_silo
   if $started_postgres; then scripts/postgres.sh stop >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT INT TERM
 
 start_silo
-for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/30200) 2>/dev/null && break; sleep 1; done
+wait_gateway() { for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/30200) 2>/dev/null && return 0; sleep 1; done; }
+wait_gateway
 start_api() { # extra environment assignments as arguments
   (cd Api/bin/Release/net10.0 && exec env "$@" dotnet Api.dll --urls "$api_url") >>"$logs/api.log" 2>&1 &
   api_pid=$!
@@ -63,9 +68,47 @@ start_api() { # extra environment assignments as arguments
 start_api
 wait_ready
 
-bench() { dotnet Bench/bin/Release/net10.0/Bench.dll "$@" --url "$api_url" --pids "api=$api_pid,silo=$silo_pid,postgres=$(scripts/postgres.sh pid)"; }
+seed_dir=${SEED_DIR:-$repo/../shared/peers/seed-node} seed_url=http://127.0.0.1:18081
+start_seed() { # in a copy of its own under .local, with its locked dependencies from the npm registry
+  local copy="$logs/seed-node"
+  mkdir -p "$copy"
+  if ! cmp -s "$seed_dir/package-lock.json" "$copy/package-lock.json"; then
+    cp "$seed_dir/package.json" "$seed_dir/package-lock.json" "$copy/"
+    (cd "$copy" && npm ci --no-audit --no-fund --loglevel=error) >>"$logs/seed.log" 2>&1 || { tail -n 20 "$logs/seed.log" >&2; exit 1; }
+  fi
+  cp "$seed_dir/server.js" "$copy/"
+  # A cheap bcrypt cost only makes the users' setup quick; refresh does no hashing.
+  (cd "$copy" && SEED_KEYOBJECT_SECRETS=1 PORT=${seed_url##*:} BCRYPT_ROUNDS=4 exec node server.js) >>"$logs/seed.log" 2>&1 &
+  seed_pid=$!
+  for _ in $(seq 1 30); do curl -fs "$seed_url/health" >/dev/null 2>&1 && return 0; sleep 1; done
+  echo "the seed server did not start" >&2; tail -n 20 "$logs/seed.log" >&2; exit 1
+}
+seed_args=()
+if [ "$only" = all ] || [ "$only" = refresh ]; then
+  if [ -f "$seed_dir/server.js" ]; then
+    start_seed
+    seed_args=(--seed "$seed_url")
+  else
+    echo "no seed server at $seed_dir (set SEED_DIR): the refresh rows have no baseline" >&2
+  fi
+fi
+
+bench() {
+  dotnet Bench/bin/Release/net10.0/Bench.dll "$@" --url "$api_url" "${seed_args[@]}" \
+    --pids "api=$api_pid${silo_pid:+,silo=$silo_pid},postgres=$(scripts/postgres.sh pid)${seed_pid:+,seed=$seed_pid}"
+}
+stop_api() { kill "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true; }
+# The refresh rows again with the silo inside the Api's process (Api:HostsSilo), then back to two processes.
+cohosted() {
+  stop_api; stop_silo
+  start_api Api__HostsSilo=true; wait_ready
+  for users in 64 8; do
+    bench refresh --users "$users" --seconds "$seconds" | sed -e 's/^| refresh |/| refresh, co-hosted |/' -e 's/^| Sessions ÷/| Sessions co-hosted ÷/'
+  done
+  stop_api; start_silo; wait_gateway; start_api; wait_ready
+}
 restart_silo() { stop_silo; start_silo "$@"; wait_ready; }
-restart_api() { kill "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true; start_api "$@"; wait_ready; }
+restart_api() { stop_api; start_api "$@"; wait_ready; }
 floods() {
   bench forged --users 64 --seconds "$seconds"
   restart_silo PasswordHashing__IterationCount=1000
@@ -85,6 +128,7 @@ if [ "$only" = floods ]; then floods; exit 0; fi
 if [ "$only" != idle-memory ]; then
   bench refresh --users 64 --seconds "$seconds"
   bench refresh --users 8 --seconds "$seconds"
+  cohosted
   [ "$only" = refresh ] && exit 0
   bench mixed --users 64 --seconds "$seconds"
   bench login --users 1 --seconds 10

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using Sessions.Silo;
+using Sessions.Hosting;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
