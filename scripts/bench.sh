@@ -5,6 +5,8 @@
 #   scripts/bench.sh refresh    only the refresh rows
 #   scripts/bench.sh idle-memory only the idle-memory row
 #   scripts/bench.sh floods     only the abuse rows: forged tokens, one user's many logins, a login flood beside refreshes
+#   scripts/bench.sh statements the refresh row at 64 users, then what PostgreSQL ran for it (pg_stat_statements;
+#                               the project's PostgreSQL must not be running already, so that it starts with the module)
 # The refresh rows are followed by the same load against the seed design's server (Node, stateless JWTs, its
 # best case: SEED_KEYOBJECT_SECRETS=1) started here, and the ratio of the two: the baseline of the same run.
 # Environment: BENCH_SESSIONS (idle-memory, default 100000), BENCH_SECONDS (default 20),
@@ -21,9 +23,10 @@ logs="$repo/.local/bench"
 mkdir -p "$logs"
 
 started_postgres=false
+[ "$only" = statements ] && export SESSIONS_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements"
 if ! scripts/postgres.sh status; then scripts/postgres.sh start; started_postgres=true; fi
-"$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql" -X -q -h 127.0.0.1 -p "${SESSIONS_PG_PORT:-55432}" -U postgres -d postgres \
-  -c "DROP DATABASE IF EXISTS sessions_bench WITH (FORCE)"
+psql_() { "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql" -X -q -h 127.0.0.1 -p "${SESSIONS_PG_PORT:-55432}" -U postgres "$@"; }
+psql_ -d postgres -c "DROP DATABASE IF EXISTS sessions_bench WITH (FORCE)"
 scripts/postgres.sh database sessions_bench
 connection=$(scripts/postgres.sh url sessions_bench)
 dotnet build Sessions.sln -c Release -v quiet -nologo >"$logs/build.log" 2>&1 || { tail -n 30 "$logs/build.log"; exit 1; }
@@ -125,6 +128,16 @@ echo
 echo "| scenario | users | successes/s | p50 ms | p90 ms | p99 ms | max ms | errors | CPU s Api | CPU s silo | CPU s PostgreSQL | successes per CPU-second | note |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 if [ "$only" = floods ]; then floods; exit 0; fi
+if [ "$only" = statements ]; then
+  # Counted from the start, logins and warm-up included: 64 logins beside tens of thousands of refreshes.
+  psql_ -d sessions_bench -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null
+  bench refresh --users 64 --seconds "$seconds"
+  echo
+  psql_ -d sessions_bench -c "SELECT calls, round(total_exec_time::numeric / calls, 3) AS mean_ms, round(total_exec_time::numeric) AS total_ms,
+    shared_blks_hit + shared_blks_read AS blocks, wal_records, left(regexp_replace(query, '\s+', ' ', 'g'), 90) AS query
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'sessions_bench') ORDER BY total_exec_time DESC LIMIT 8"
+  exit 0
+fi
 if [ "$only" != idle-memory ]; then
   bench refresh --users 64 --seconds "$seconds"
   bench refresh --users 8 --seconds "$seconds"

@@ -10,7 +10,8 @@
 #   scripts/postgres.sh database NAME    create database NAME if missing and apply sql/schema.sql (idempotent)
 #   scripts/postgres.sh url NAME         print the Npgsql connection string for NAME
 #
-# Environment: SESSIONS_PG_PORT (default 55432), SESSIONS_PG_DATA (default <repo>/.local/pg).
+# Environment: SESSIONS_PG_PORT (default 55432), SESSIONS_PG_DATA (default <repo>/.local/pg),
+#   SESSIONS_PG_OPTIONS (extra server options at start, e.g. "-c shared_preload_libraries=pg_stat_statements").
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -81,7 +82,7 @@ CONF
 start() {
   [ -f "$data/PG_VERSION" ] || init_cluster
   if running; then say "already running on 127.0.0.1:$port"; return; fi
-  as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 -o "-p $port" start >/dev/null \
+  as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 -o "-p $port ${SESSIONS_PG_OPTIONS:-}" start >/dev/null \
     || { tail -n 20 "$data/server.log" >&2; die "could not start (log: $data/server.log)"; }
   say "running on 127.0.0.1:$port (data $data)"
 }

@@ -69,12 +69,17 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
     /// <summary>The management listener (metrics, health) of Api node <paramref name="node"/>.</summary>
     protected int ApiManagementPort(int node) => Ports + 3 * silos + apis + node;
 
-    protected ServiceProcess StartApi(int node) =>
-        Start("Api", new Dictionary<string, string>(Environment())
+    protected ServiceProcess StartApi(int node, Dictionary<string, string>? settings = null)
+    {
+        var environment = new Dictionary<string, string>(Environment())
         {
             ["ASPNETCORE_URLS"] = ApiUrl(node),
             ["Management__Port"] = ApiManagementPort(node).ToString(CultureInfo.InvariantCulture),
-        });
+        };
+        foreach (var (name, value) in settings ?? [])
+            environment[name] = value;
+        return Start("Api", environment);
+    }
 
     private ServiceProcess Start(string project, Dictionary<string, string> environment)
     {
