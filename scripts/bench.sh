@@ -5,7 +5,9 @@
 #   scripts/bench.sh refresh    only the refresh rows
 #   scripts/bench.sh idle-memory only the idle-memory row
 #   scripts/bench.sh floods     only the abuse rows: forged tokens, one user's many logins, a login flood beside refreshes
-# Environment: BENCH_SESSIONS (idle-memory, default 100000), BENCH_SECONDS (default 20).
+# Environment: BENCH_SESSIONS (idle-memory, default 100000), BENCH_SECONDS (default 20); BENCH_API_PORT (5180),
+# BENCH_SILO_PORT (11211), BENCH_GATEWAY_PORT (30200), BENCH_SILO_MANAGEMENT_PORT (8100) and BENCH_API_MANAGEMENT_PORT
+# (8090), to run beside another checkout's bench.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -24,10 +26,11 @@ scripts/postgres.sh database sessions_bench
 connection=$(scripts/postgres.sh url sessions_bench)
 dotnet build Sessions.sln -c Release -v quiet -nologo >"$logs/build.log" 2>&1 || { tail -n 30 "$logs/build.log"; exit 1; }
 
-api_url=http://127.0.0.1:5180
+api_url=http://127.0.0.1:${BENCH_API_PORT:-5180}
+gateway_port=${BENCH_GATEWAY_PORT:-30200}
 export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
 export ConnectionStrings__Sessions="$connection"
-export Cluster__ClusterId=bench Cluster__ServiceId=bench Cluster__SiloPort=11211 Cluster__GatewayPort=30200
+export Cluster__ClusterId=bench Cluster__ServiceId=bench Cluster__SiloPort=${BENCH_SILO_PORT:-11211} Cluster__GatewayPort=$gateway_port
 export Sessions__RefreshTokenPepper Api__KeyEncryptionKey
 Sessions__RefreshTokenPepper=$(head -c 32 /dev/urandom | base64)
 Api__KeyEncryptionKey=$(head -c 32 /dev/urandom | base64)
@@ -36,7 +39,7 @@ export Logging__LogLevel__Default=Warning
 
 silo_pid=""; api_pid=""
 start_silo() { # extra environment assignments as arguments
-  (cd Silo/bin/Release/net10.0 && exec env "$@" dotnet Silo.dll) >>"$logs/silo.log" 2>&1 &
+  (cd Silo/bin/Release/net10.0 && exec env Management__Port="${BENCH_SILO_MANAGEMENT_PORT:-8100}" "$@" dotnet Silo.dll) >>"$logs/silo.log" 2>&1 &
   silo_pid=$!
 }
 stop_silo() { kill "$silo_pid" 2>/dev/null || true; wait "$silo_pid" 2>/dev/null || true; }
@@ -55,9 +58,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 start_silo
-for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/30200) 2>/dev/null && break; sleep 1; done
+for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/$gateway_port) 2>/dev/null && break; sleep 1; done
 start_api() { # extra environment assignments as arguments
-  (cd Api/bin/Release/net10.0 && exec env "$@" dotnet Api.dll --urls "$api_url") >>"$logs/api.log" 2>&1 &
+  (cd Api/bin/Release/net10.0 && exec env Management__Port="${BENCH_API_MANAGEMENT_PORT:-8090}" "$@" dotnet Api.dll --urls "$api_url") >>"$logs/api.log" 2>&1 &
   api_pid=$!
 }
 start_api
@@ -95,8 +98,8 @@ if [ "$only" != idle-memory ]; then
   bench cold-setup --sessions 20000 --tokens "$logs/cold-tokens.txt" >/dev/null
   restart_silo # every session grain is now inactive
   bench cold --users 64 --seconds 60 --tokens "$logs/cold-tokens.txt"
+  floods
 fi
-floods
 restart_silo PasswordHashing__IterationCount=1000
 echo
 bench idle-memory --sessions "$sessions" --database "$connection"
