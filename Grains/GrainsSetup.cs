@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 
 namespace Sessions.Grains;
 
@@ -13,6 +14,8 @@ public static class GrainsSetup
     {
         services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SessionOptions>, SessionOptionsValidator>();
+        services.AddOptions<GrainCollectionOptions>().Configure<IOptions<SessionOptions>>((collection, sessions) =>
+            collection.ClassSpecificCollectionAge[typeof(SessionGrain).FullName!] = sessions.Value.SessionCollectionAge);
         services.TryAddKeyedSingleton(SessionClock.Key, TimeProvider.System);
         services.AddSingleton<RefreshTokenMac>();
         services.AddMetrics();

@@ -25,7 +25,6 @@ public sealed partial class SessionGrain(
 
     private readonly SessionOptions _options = options.Value;
     private readonly StoredState<SessionState> _state = new(state, instruments, "session");
-    private byte[]? _macKey;
     // A revocation that failed to store stays in force in memory, and is stored again on top of
     // what the next call reads back: the family stays dead (fail closed).
     private (DateTimeOffset At, RevocationReason Reason)? _unsavedRevocation;
@@ -34,7 +33,8 @@ public sealed partial class SessionGrain(
 
     private Guid SessionId => this.GetPrimaryKey();
     private SessionState Session => _state.State;
-    private byte[] MacKey => _macKey ??= mac.DeriveKey(Session.Secret);
+    // Derived on each use, not kept: an HMAC per call costs less than 64 bytes held by every activation.
+    private byte[] MacKey => mac.DeriveKey(Session.Secret);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {

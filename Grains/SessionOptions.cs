@@ -17,6 +17,12 @@ public sealed class SessionOptions
     public TimeSpan FailedLoginWindow { get; set; } = TimeSpan.FromMinutes(15);
     /// <summary>Active sessions per user; a login beyond it revokes the least recently refreshed.</summary>
     public int MaxActiveSessions { get; set; } = 50;
+    /// <summary>
+    /// How long a session grain stays in memory without a call; the next call reads it back from storage. Longer than
+    /// Api:AccessTokenLifetime, so a client that refreshes as its access token expires finds it still there, and
+    /// longer than a DPoP proof's window (Api:DpopProofLifetime + 2 x Api:ClockSkew), which its jti memory must cover.
+    /// </summary>
+    public TimeSpan SessionCollectionAge { get; set; } = TimeSpan.FromMinutes(20);
 
     /// <summary>
     /// Base64 server secret (at least 32 bytes) mixed into every refresh-token MAC key, so the
@@ -45,6 +51,9 @@ public sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
             errors.Add($"{SessionOptions.Section}:MaxFailedLogins must be at least 1 (it is {o.MaxFailedLogins}).");
         if (o.MaxFailedLoginsPerAccount < o.MaxFailedLogins)
             errors.Add($"{SessionOptions.Section}:MaxFailedLoginsPerAccount must be at least MaxFailedLogins (it is {o.MaxFailedLoginsPerAccount}).");
+        // Orleans collects in one-minute rounds and refuses an age that is not longer.
+        if (o.SessionCollectionAge <= TimeSpan.FromMinutes(1))
+            errors.Add($"{SessionOptions.Section}:SessionCollectionAge must be longer than one minute (it is {o.SessionCollectionAge}).");
         if (o.MaxActiveSessions < 1)
             errors.Add($"{SessionOptions.Section}:MaxActiveSessions must be at least 1 (it is {o.MaxActiveSessions}).");
         if (RefreshTokenMac.DecodePepper(o.RefreshTokenPepper) is null)

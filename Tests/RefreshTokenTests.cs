@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Sessions.Grains;
 
 namespace Sessions.Tests;
@@ -64,5 +67,27 @@ public sealed class RefreshTokenTests
         Assert.True(result.Failed);
         Assert.Contains("RefreshTokenPepper", result.FailureMessage);
         Assert.Contains("openssl rand -base64 32", result.FailureMessage);
+    }
+
+    [Fact]
+    public void The_session_collection_age_reaches_orleans_and_must_be_longer_than_its_collection_round()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Sessions:SessionCollectionAge"] = "00:25:00",
+            ["Sessions:RefreshTokenPepper"] = Convert.ToBase64String(new byte[32]),
+        }).Build();
+        using var services = new ServiceCollection().AddSessionGrains(configuration).BuildServiceProvider();
+
+        var ages = services.GetRequiredService<IOptions<GrainCollectionOptions>>().Value.ClassSpecificCollectionAge;
+        Assert.Equal(TimeSpan.FromMinutes(25), ages[typeof(SessionGrain).FullName!]);
+
+        var result = new SessionOptionsValidator().Validate(null, new SessionOptions
+        {
+            RefreshTokenPepper = Convert.ToBase64String(new byte[32]),
+            SessionCollectionAge = TimeSpan.FromMinutes(1),
+        });
+        Assert.True(result.Failed);
+        Assert.Contains("SessionCollectionAge", result.FailureMessage);
     }
 }

@@ -9,7 +9,9 @@
 #                               the project's PostgreSQL must not be running already, so that it starts with the module)
 # The refresh rows are followed by the same load against the seed design's server (Node, stateless JWTs, its
 # best case: SEED_KEYOBJECT_SECRETS=1) started here, and the ratio of the two: the baseline of the same run.
-# Environment: BENCH_SESSIONS (idle-memory, default 100000), BENCH_SECONDS (default 20),
+# Environment: BENCH_SESSIONS (idle-memory, default 100000), BENCH_SECONDS (default 20); BENCH_API_PORT (5180),
+# BENCH_SILO_PORT (11211), BENCH_GATEWAY_PORT (30200), BENCH_SILO_MANAGEMENT_PORT (8100) and BENCH_API_MANAGEMENT_PORT
+# (8090), to run beside another checkout's bench;
 #   SEED_DIR (the seed server's source: server.js, package.json, package-lock.json; default ../shared/peers/seed-node
 #   beside this checkout; without it the refresh rows have no baseline).
 set -euo pipefail
@@ -31,10 +33,11 @@ scripts/postgres.sh database sessions_bench
 connection=$(scripts/postgres.sh url sessions_bench)
 dotnet build Sessions.sln -c Release -v quiet -nologo >"$logs/build.log" 2>&1 || { tail -n 30 "$logs/build.log"; exit 1; }
 
-api_url=http://127.0.0.1:5180
+api_url=http://127.0.0.1:${BENCH_API_PORT:-5180}
+gateway_port=${BENCH_GATEWAY_PORT:-30200}
 export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
 export ConnectionStrings__Sessions="$connection"
-export Cluster__ClusterId=bench Cluster__ServiceId=bench Cluster__SiloPort=11211 Cluster__GatewayPort=30200
+export Cluster__ClusterId=bench Cluster__ServiceId=bench Cluster__SiloPort=${BENCH_SILO_PORT:-11211} Cluster__GatewayPort=$gateway_port
 export Sessions__RefreshTokenPepper Api__KeyEncryptionKey
 Sessions__RefreshTokenPepper=$(head -c 32 /dev/urandom | base64)
 Api__KeyEncryptionKey=$(head -c 32 /dev/urandom | base64)
@@ -43,7 +46,7 @@ export Logging__LogLevel__Default=Warning
 
 silo_pid=""; api_pid=""; seed_pid=""
 start_silo() { # extra environment assignments as arguments
-  (cd Silo/bin/Release/net10.0 && exec env "$@" dotnet Silo.dll) >>"$logs/silo.log" 2>&1 &
+  (cd Silo/bin/Release/net10.0 && exec env Management__Port="${BENCH_SILO_MANAGEMENT_PORT:-8100}" "$@" dotnet Silo.dll) >>"$logs/silo.log" 2>&1 &
   silo_pid=$!
 }
 stop_silo() { [ -z "$silo_pid" ] || { kill "$silo_pid" 2>/dev/null || true; wait "$silo_pid" 2>/dev/null || true; silo_pid=""; }; }
@@ -62,10 +65,10 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 start_silo
-wait_gateway() { for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/30200) 2>/dev/null && return 0; sleep 1; done; }
+wait_gateway() { for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/$gateway_port) 2>/dev/null && return 0; sleep 1; done; }
 wait_gateway
 start_api() { # extra environment assignments as arguments
-  (cd Api/bin/Release/net10.0 && exec env "$@" dotnet Api.dll --urls "$api_url") >>"$logs/api.log" 2>&1 &
+  (cd Api/bin/Release/net10.0 && exec env Management__Port="${BENCH_API_MANAGEMENT_PORT:-8090}" "$@" dotnet Api.dll --urls "$api_url") >>"$logs/api.log" 2>&1 &
   api_pid=$!
 }
 start_api
@@ -152,8 +155,8 @@ if [ "$only" != idle-memory ]; then
   bench cold-setup --sessions 20000 --tokens "$logs/cold-tokens.txt" >/dev/null
   restart_silo # every session grain is now inactive
   bench cold --users 64 --seconds 60 --tokens "$logs/cold-tokens.txt"
+  floods
 fi
-floods
 restart_silo PasswordHashing__IterationCount=1000
 echo
 bench idle-memory --sessions "$sessions" --database "$connection"
