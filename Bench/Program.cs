@@ -166,8 +166,9 @@ switch (options.Scenario)
     }
     case "cold":
     {
+        // The warm-up takes tokens from the same queue: cold grains, but a silo whose code is compiled, as in production.
         var tokens = new Queue<string>(await File.ReadAllLinesAsync(options.Tokens!));
-        var result = await MeasureAsync(options with { WarmupSeconds = 0 }, meter, async (vu, recorder, stop) =>
+        var result = await MeasureAsync(options, meter, async (vu, recorder, stop) =>
         {
             while (!stop.IsCancellationRequested)
             {

@@ -3,7 +3,9 @@
 # settings) on their own ports and a fresh database, driven over HTTP by Bench/. Prints a markdown table.
 #   scripts/bench.sh            the whole set (about 6 minutes)
 #   scripts/bench.sh refresh    only the refresh rows
+#   scripts/bench.sh cohosted   the refresh rows, then again with the silo inside the Api's process (Api:HostsSilo)
 #   scripts/bench.sh idle-memory only the idle-memory row
+#   scripts/bench.sh cold       the refresh row at 64 users, then refreshes that each activate their session from PostgreSQL
 #   scripts/bench.sh floods     only the abuse rows: forged tokens, one user's many logins, a login flood beside refreshes
 #   scripts/bench.sh statements the refresh row at 64 users, then what PostgreSQL ran for it (pg_stat_statements;
 #                               the project's PostgreSQL must not be running already, so that it starts with the module)
@@ -12,6 +14,7 @@
 # Environment: BENCH_SESSIONS (idle-memory, default 100000), BENCH_SECONDS (default 20); BENCH_API_PORT (5180),
 # BENCH_SILO_PORT (11211), BENCH_GATEWAY_PORT (30200), BENCH_SILO_MANAGEMENT_PORT (8100) and BENCH_API_MANAGEMENT_PORT
 # (8090), to run beside another checkout's bench;
+#   BENCH_CONNECTION_OPTIONS (Npgsql settings added to the connection string, for a try such as "Multiplexing=true");
 #   SEED_DIR (the seed server's source: server.js, package.json, package-lock.json; default ../shared/peers/seed-node
 #   beside this checkout; without it the refresh rows have no baseline).
 set -euo pipefail
@@ -30,7 +33,7 @@ if ! scripts/postgres.sh status; then scripts/postgres.sh start; started_postgre
 psql_() { "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql" -X -q -h 127.0.0.1 -p "${SESSIONS_PG_PORT:-55432}" -U postgres "$@"; }
 psql_ -d postgres -c "DROP DATABASE IF EXISTS sessions_bench WITH (FORCE)"
 scripts/postgres.sh database sessions_bench
-connection=$(scripts/postgres.sh url sessions_bench)
+connection="$(scripts/postgres.sh url sessions_bench)${BENCH_CONNECTION_OPTIONS:+;$BENCH_CONNECTION_OPTIONS}"
 dotnet build Sessions.sln -c Release -v quiet -nologo >"$logs/build.log" 2>&1 || { tail -n 30 "$logs/build.log"; exit 1; }
 
 api_url=http://127.0.0.1:${BENCH_API_PORT:-5180}
@@ -90,7 +93,7 @@ start_seed() { # in a copy of its own under .local, with its locked dependencies
   echo "the seed server did not start" >&2; tail -n 20 "$logs/seed.log" >&2; exit 1
 }
 seed_args=()
-if [ "$only" = all ] || [ "$only" = refresh ]; then
+if [ "$only" = all ] || [ "$only" = refresh ] || [ "$only" = cohosted ]; then
   if [ -f "$seed_dir/server.js" ]; then
     start_seed
     seed_args=(--seed "$seed_url")
@@ -115,6 +118,14 @@ cohosted() {
 }
 restart_silo() { stop_silo; start_silo "$@"; wait_ready; }
 restart_api() { stop_api; start_api "$@"; wait_ready; }
+cold() {
+  # Cold and idle-memory need many sessions: a cheap password hash for creating them only.
+  restart_silo PasswordHashing__IterationCount=1000
+  bench cold-setup --sessions 50000 --tokens "$logs/cold-tokens.txt" >/dev/null
+  restart_silo # every session grain is now inactive
+  # A restarted silo compiles its code for the first seconds: 10 s of cold refreshes first, then the measured ones.
+  bench cold --users 64 --seconds 60 --warmup 10 --tokens "$logs/cold-tokens.txt"
+}
 floods() {
   bench forged --users 64 --seconds "$seconds"
   restart_silo PasswordHashing__IterationCount=1000
@@ -143,18 +154,14 @@ if [ "$only" = statements ]; then
 fi
 if [ "$only" != idle-memory ]; then
   bench refresh --users 64 --seconds "$seconds"
+  [ "$only" = cold ] && { cold; exit 0; }
   bench refresh --users 8 --seconds "$seconds"
-  cohosted
-  [ "$only" = refresh ] && exit 0
+  [ "$only" = cohosted ] && cohosted
+  [ "$only" = refresh ] || [ "$only" = cohosted ] && exit 0
   bench mixed --users 64 --seconds "$seconds"
   bench login --users 1 --seconds 10
   bench login --users 4 --seconds 10
-
-  # Cold and idle-memory need many sessions: a cheap password hash for creating them only.
-  restart_silo PasswordHashing__IterationCount=1000
-  bench cold-setup --sessions 20000 --tokens "$logs/cold-tokens.txt" >/dev/null
-  restart_silo # every session grain is now inactive
-  bench cold --users 64 --seconds 60 --tokens "$logs/cold-tokens.txt"
+  cold
   floods
 fi
 restart_silo PasswordHashing__IterationCount=1000
