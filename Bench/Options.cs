@@ -18,7 +18,7 @@ public sealed record Options(string Scenario, string[] Urls, int Users, int Seco
         var pids = Value("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries)
             .Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1].Split('+').Select(int.Parse).ToArray());
         return new Options(args.FirstOrDefault() ?? "refresh", Value("--url", "http://127.0.0.1:5080").Split(','), int.Parse(Value("--users", "64")),
-            int.Parse(Value("--seconds", "20")), int.Parse(Value("--warmup", "3")), int.Parse(Value("--sessions", "1000")),
+            int.Parse(Value("--seconds", "20")), int.Parse(Value("--warmup", "10")), int.Parse(Value("--sessions", "1000")),
             Value("--tokens", "") is { Length: > 0 } t ? t : null, pids, Value("--database", "") is { Length: > 0 } d ? d : null,
             int.Parse(Value("--flood", "600")), Value("--seed", "") is { Length: > 0 } s ? s : null);
     }
