@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The standard benchmark set: the project's PostgreSQL, one silo and one Api (Release builds, Production
 # settings) on their own ports and a fresh database, driven over HTTP by Bench/. Prints a markdown table.
-#   scripts/bench.sh            the whole set (about 6 minutes)
+#   scripts/bench.sh            the whole set (about 13 minutes)
 #   scripts/bench.sh refresh    only the refresh rows
 #   scripts/bench.sh cohosted   the refresh rows, then again with the silo inside the Api's process (Api:HostsSilo)
 #   scripts/bench.sh idle-memory only the idle-memory row
