@@ -77,10 +77,13 @@ CREATE TABLE IF NOT EXISTS membership (
 
 -- The queries the providers run -----------------------------------------------------------------
 
+-- Columns the provider reads by name carry its exact spelling, quoted: unquoted, PostgreSQL folds them to lower
+-- case, and Npgsql then finds each by a second, culture-aware case-insensitive search on every read and write
+-- (ICU collation in a process with ICU: an Api node hosting its silo).
 INSERT INTO orleansquery (querykey, querytext) VALUES
 
 ('ReadFromStorageKey', $q$
-SELECT payloadbinary, version
+SELECT payloadbinary AS "PayloadBinary", version AS "Version"
 FROM grainstate
 WHERE grainidhash = @GrainIdHash AND graintypehash = @GrainTypeHash
   AND serviceid = @ServiceId AND graintypestring = @GrainTypeString
@@ -110,7 +113,7 @@ WITH inserted AS (
       AND grainidextensionstring IS NOT DISTINCT FROM @GrainIdExtensionString
     RETURNING version
 )
-SELECT version AS newgrainstateversion FROM inserted
+SELECT version AS "NewGrainStateVersion" FROM inserted
 UNION ALL
 SELECT version FROM updated
 $q$),
