@@ -7,7 +7,7 @@ using Sessions.Api.Tokens;
 namespace Sessions.Api.Auth;
 
 /// <summary>Register, login, refresh, logout and logout-all (API.md endpoint table).</summary>
-public static class AuthApi
+public static partial class AuthApi
 {
     internal const int MaxLoginPasswordLength = 1024;
     internal const int MaxUserAgentLength = 512;
@@ -90,7 +90,6 @@ public static class AuthApi
         if (problem is not null)
             return problem;
 
-        var deadline = services.Deadline();
         // DPoP: the session decides. A proof that failed the checks here counts as none: a bound session refuses the
         // refresh, an unbound one ignores the header. Without a header this is one lookup.
         var proof = services.Dpop.Read(http).Proof;
@@ -101,8 +100,7 @@ public static class AuthApi
         {
             if (!RefreshToken.TryParse(token, out var parsed))
                 continue;
-            result = await services.Grains.GetGrain<ISessionGrain>(parsed.SessionId)
-                .RefreshAsync(new RefreshAttempt(token!, Client(http), deadline, proof));
+            result = await RefreshOnceMoreIfLostAsync(services, services.Grains.GetGrain<ISessionGrain>(parsed.SessionId), token!, Client(http), proof);
             if (result.Succeeded || result.Status is RefreshStatus.Unavailable or RefreshStatus.InvalidProof or RefreshStatus.KeyMismatch)
                 break;
         }
@@ -121,6 +119,26 @@ public static class AuthApi
                 if (fromCookie)
                     services.Transport.ClearCookie(http);
                 return Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidGrant, "The refresh token is not valid.");
+        }
+    }
+
+    /// <summary>
+    /// A silo that stops or fails drops the calls its connections still carry, and their answers never come.
+    /// Sending the token again is what the client would do after our 503, only sooner: had the lost call rotated,
+    /// it did so less than a response timeout ago, inside the reuse grace window, so this is a replay; had it not
+    /// run yet, its deadline has passed and the grain drops it. Not with a DPoP proof: the lost call may have
+    /// spent the proof's jti, and only the client can make a new proof.
+    /// </summary>
+    private static async Task<RefreshResult> RefreshOnceMoreIfLostAsync(AuthServices services, ISessionGrain session, string token, ClientInfo client, DpopProof? proof)
+    {
+        try
+        {
+            return await session.RefreshAsync(new RefreshAttempt(token, client, services.Deadline(), proof));
+        }
+        catch (TimeoutException) when (proof is null)
+        {
+            LogRefreshLost(services.Logger, session.GetPrimaryKey());
+            return await session.RefreshAsync(new RefreshAttempt(token, client, services.Deadline(), proof));
         }
     }
 
@@ -195,4 +213,7 @@ public static class AuthApi
     // The user agent is stored, listed and logged: without terminal escapes or bidi overrides.
     internal static ClientInfo Client(HttpContext http) =>
         new(UnicodeText.WithoutHidden(http.Request.Headers.UserAgent.ToString(), MaxUserAgentLength), http.Connection.RemoteIpAddress?.ToString());
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A refresh of session {SessionId} got no answer in time; sending it once more")]
+    private static partial void LogRefreshLost(ILogger logger, Guid sessionId);
 }

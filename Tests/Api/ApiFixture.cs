@@ -76,6 +76,14 @@ public class ApiFixture : ClusterFixture
         });
     }
 
+    /// <summary>An Api node with changed settings that serves tokens at once: its first key loaded, as the fixture's is.</summary>
+    public async Task<WebApplicationFactory<Program>> CreateServingFactoryAsync(Action<Dictionary<string, string?>> change)
+    {
+        var factory = CreateFactory(change);
+        await factory.Services.GetRequiredService<SigningKeys>().RefreshAsync();
+        return factory;
+    }
+
     /// <summary>A client that keeps no cookies of its own: tests send and read them explicitly.</summary>
     public HttpClient Client() => Factory.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false });
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
@@ -375,6 +376,24 @@ public sealed class AuthEndpointTests(ApiFixture fixture)
             fixture.Storage.Mode = FaultyStorage.Fault.None;
         }
         Assert.Equal(HttpStatusCode.OK, (await _client.PostJsonAsync("/auth/refresh", new { refreshToken = login.RefreshToken })).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_refresh_whose_answer_is_lost_is_sent_once_more_and_answered_as_a_replay()
+    {
+        await using var factory = await fixture.CreateServingFactoryAsync(s => s["Cluster:ResponseTimeout"] = "00:00:02");
+        using var client = factory.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false });
+        var login = await client.LoginAsync();
+        // The first call rotates only after the Api stopped waiting for it, as when a stopping silo drops its
+        // answer; the Api's second call queues behind it in the session grain.
+        fixture.Held.DelayNextCallTo(fixture.Grains.GetGrain<ISessionGrain>(login.SessionId).GetGrainId(), TimeSpan.FromSeconds(3));
+
+        var refreshed = await client.PostJsonAsync("/auth/refresh", new { refreshToken = login.RefreshToken });
+
+        Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+        // The lost rotation stands and nothing was revoked: the token answered is the family's current one.
+        var current = (await refreshed.JsonAsync()).GetProperty("refreshToken").GetString();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJsonAsync("/auth/refresh", new { refreshToken = current })).StatusCode);
     }
 
     [Fact]

@@ -9,7 +9,6 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Sessions.Api;
 using Sessions.Api.Dpop;
-using Sessions.Api.Keys;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
@@ -219,6 +218,22 @@ public sealed class DpopApiTests(ApiFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task A_bound_refresh_whose_answer_is_lost_is_503_and_not_sent_again_with_its_spent_proof()
+    {
+        var login = await BoundLoginAsync();
+        await using var factory = await fixture.CreateServingFactoryAsync(s => s["Cluster:ResponseTimeout"] = "00:00:01");
+        using var client = factory.CreateClient();
+        fixture.Held.DelayNextCallTo(fixture.Grains.GetGrain<ISessionGrain>(login.SessionId).GetGrainId(), TimeSpan.FromSeconds(2));
+        var body = new { refreshToken = login.RefreshToken };
+
+        var lost = await PostAsync(client, "/auth/refresh", body, Proof("POST", "/auth/refresh"));
+
+        await lost.AssertProblemAsync(503, "unavailable");
+        // The client retries with a fresh proof, as after any 503, and gets the rotation the lost call made.
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, "/auth/refresh", body, Proof("POST", "/auth/refresh"))).StatusCode);
+    }
+
+    [Fact]
     public async Task A_bound_refresh_with_a_proof_by_another_key_is_403_invalid_grant_and_revokes_nothing()
     {
         var login = await BoundLoginAsync();
@@ -391,9 +406,8 @@ public sealed class DpopApiTests(ApiFixture fixture) : IDisposable
     [Fact]
     public async Task Behind_a_proxy_htu_is_checked_against_the_public_base_url()
     {
-        await using var factory = fixture.CreateFactory(s => s["Api:PublicBaseUrl"] = "https://Auth.Example.com/sessions/");
+        await using var factory = await fixture.CreateServingFactoryAsync(s => s["Api:PublicBaseUrl"] = "https://Auth.Example.com/sessions/");
         using var client = factory.CreateClient();
-        await factory.Services.GetRequiredService<SigningKeys>().RefreshAsync(); // as the fixture does: no 503 before the first key
         var email = await RegisterAsync();
 
         var internalUrl = await PostAsync(client, "/auth/login", LoginBody(email), _key.Proof("POST", Origin + "/auth/login", Now));

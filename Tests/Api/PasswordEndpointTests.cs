@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
-using Sessions.Api.Keys;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
@@ -239,8 +238,7 @@ public sealed class PasswordEndpointTests(ApiFixture fixture)
     [Fact]
     public async Task Password_changes_share_the_per_address_login_limit()
     {
-        await using var factory = fixture.CreateFactory(s => s["Api:LoginsPerMinutePerAddress"] = "2");
-        await factory.Services.GetRequiredService<SigningKeys>().RefreshAsync();
+        await using var factory = await fixture.CreateServingFactoryAsync(s => s["Api:LoginsPerMinutePerAddress"] = "2");
         using var client = factory.CreateClient();
         var email = Http.NewEmail();
         await client.PostJsonAsync("/auth/register", new { email, password = TestSteps.Password });

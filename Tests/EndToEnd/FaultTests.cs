@@ -61,7 +61,9 @@ public sealed class FaultTests(ITestOutputHelper output) : ProcessClusterTest(Si
         await Task.Delay(TimeSpan.FromSeconds(5));
         for (var i = 0; i < Silos; i++)
         {
+            output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} stopping silo {i}");
             await silos[i].StopAsync(TimeSpan.FromSeconds(30)); // SIGTERM: a graceful shutdown
+            output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} silo {i} stopped");
             StartSilo(i);
             await WaitAsync(async () => await ActiveSilosAsync() == Silos, $"silo {i} rejoined");
             await Task.Delay(TimeSpan.FromSeconds(3));
@@ -70,6 +72,9 @@ public sealed class FaultTests(ITestOutputHelper output) : ProcessClusterTest(Si
         await Task.Delay(TimeSpan.FromSeconds(5));
 
         var figures = await load.StopAsync();
+        output.WriteLine($"refreshes the Api sent once more after a lost answer: {LogLines("sending it once more").Count()}");
+        foreach (var line in LogLines("answered 503"))
+            output.WriteLine(line);
         AssertSurvived(figures, faultOver, output);
         Assert.Equal(0, figures.Unavailable); // a silo stopping gracefully hands over without failing a request
     }
