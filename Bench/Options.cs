@@ -10,7 +10,7 @@ public sealed record TokenResponse(string AccessToken, string RefreshToken);
 public sealed record Result(Recorder Recorder, double Seconds, Dictionary<string, double> Cpu, double BenchCpu);
 
 public sealed record Options(string Scenario, string[] Urls, int Users, int Seconds, int WarmupSeconds, int Sessions, string? Tokens,
-    IReadOnlyDictionary<string, int[]> Pids, string? Database, int Flood, string? Seed)
+    IReadOnlyDictionary<string, int[]> Pids, string? Database, int Flood, string? Seed, Uri SiloMetrics)
 {
     public static Options Parse(string[] args)
     {
@@ -20,6 +20,7 @@ public sealed record Options(string Scenario, string[] Urls, int Users, int Seco
         return new Options(args.FirstOrDefault() ?? "refresh", Value("--url", "http://127.0.0.1:5080").Split(','), int.Parse(Value("--users", "64")),
             int.Parse(Value("--seconds", "20")), int.Parse(Value("--warmup", "10")), int.Parse(Value("--sessions", "1000")),
             Value("--tokens", "") is { Length: > 0 } t ? t : null, pids, Value("--database", "") is { Length: > 0 } d ? d : null,
-            int.Parse(Value("--flood", "600")), Value("--seed", "") is { Length: > 0 } s ? s : null);
+            int.Parse(Value("--flood", "600")), Value("--seed", "") is { Length: > 0 } s ? s : null,
+            new Uri(Value("--silo-metrics", "http://127.0.0.1:8100/metrics")));
     }
 }

@@ -76,7 +76,7 @@ switch (options.Scenario)
         await Task.Delay(TimeSpan.FromSeconds(20));
         var settled = CpuMeter.ResidentBytes(silo);
         // What the silo itself says it holds, from its management port: session grains loaded and the GC heap.
-        var metrics = await new HttpClient().GetStringAsync("http://127.0.0.1:8100/metrics");
+        var metrics = await new HttpClient().GetStringAsync(options.SiloMetrics);
         double Sample(string name) => metrics.Split('\n')
             .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))
             .Sum(l => double.Parse(l.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture));

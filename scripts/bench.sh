@@ -104,6 +104,7 @@ fi
 
 bench() {
   dotnet Bench/bin/Release/net10.0/Bench.dll "$@" --url "$api_url" "${seed_args[@]}" \
+    --silo-metrics "http://127.0.0.1:${BENCH_SILO_MANAGEMENT_PORT:-8100}/metrics" \
     --pids "api=$api_pid${silo_pid:+,silo=$silo_pid},postgres=$(scripts/postgres.sh pid)${seed_pid:+,seed=$seed_pid}"
 }
 stop_api() { kill "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true; }
