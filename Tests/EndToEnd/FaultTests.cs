@@ -72,8 +72,9 @@ public sealed class FaultTests(ITestOutputHelper output) : ProcessClusterTest(Si
         await Task.Delay(TimeSpan.FromSeconds(5));
 
         var figures = await load.StopAsync();
-        output.WriteLine($"refreshes the Api sent once more after a lost answer: {LogLines("sending it once more").Count()}");
-        foreach (var line in LogLines("answered 503"))
+        var resent = LogLines("sending it once more").ToList();
+        output.WriteLine($"refreshes the Api sent once more after a lost answer: {resent.Count}");
+        foreach (var line in resent.Concat(LogLines("answered 503")))
             output.WriteLine(line);
         AssertSurvived(figures, faultOver, output);
         Assert.Equal(0, figures.Unavailable); // a silo stopping gracefully hands over without failing a request
