@@ -59,6 +59,8 @@ public sealed class ApiOptions
     public int LoginsPerMinutePerAddress { get; set; } = 100;
     public int RegistrationsPerMinutePerAddress { get; set; } = 100;
     public int RefreshesPerMinutePerAddress { get; set; } = 6000;
+    /// <summary>Requests with an access token (/me, /auth/sessions…, /auth/logout-all, /auth/password), counted before the token is checked.</summary>
+    public int AccessTokenRequestsPerMinutePerAddress { get; set; } = 6000;
     public int MaxRequestBodyBytes { get; set; } = 1024 * 1024;
     /// <summary>Retry-After, in seconds, sent with 503 answers.</summary>
     public int RetryAfterSecondsWhenUnavailable { get; set; } = 5;
@@ -83,8 +85,9 @@ public sealed class ApiOptionsValidator(IHostEnvironment environment) : IValidat
         Require(o.SigningKeyPublishLead >= o.KeyRingRefreshInterval,
             "SigningKeyPublishLead must be at least KeyRingRefreshInterval, so every node knows a key before it signs.");
         Require(o.SigningKeyLifetime > o.SigningKeyPublishLead, "SigningKeyLifetime must be longer than SigningKeyPublishLead.");
-        Require(o.LoginsPerMinutePerAddress > 0 && o.RegistrationsPerMinutePerAddress > 0 && o.RefreshesPerMinutePerAddress > 0,
-            "LoginsPerMinutePerAddress, RegistrationsPerMinutePerAddress and RefreshesPerMinutePerAddress must be at least 1.");
+        Require(o.LoginsPerMinutePerAddress > 0 && o.RegistrationsPerMinutePerAddress > 0 && o.RefreshesPerMinutePerAddress > 0
+            && o.AccessTokenRequestsPerMinutePerAddress > 0,
+            "LoginsPerMinutePerAddress, RegistrationsPerMinutePerAddress, RefreshesPerMinutePerAddress and AccessTokenRequestsPerMinutePerAddress must be at least 1.");
         Require(o.MaxRequestBodyBytes >= 1024, "MaxRequestBodyBytes must be at least 1024.");
         Require(o.RetryAfterSecondsWhenUnavailable > 0, "RetryAfterSecondsWhenUnavailable must be at least 1.");
         Require(o.AllowedOrigins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.GetLeftPart(UriPartial.Authority) == origin.TrimEnd('/')),

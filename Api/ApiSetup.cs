@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using Orleans.Configuration;
 using Sessions.Api.Auth;
 using Sessions.Api.Cluster;
@@ -95,9 +97,12 @@ public static class ApiSetup
         services.AddSingleton<RefreshTokenTransport>();
         services.AddSingleton<DpopProofValidator>();
 
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        // No default authenticate scheme: a token is checked only where an endpoint asks for one (the default policy
+        // names the scheme), so an Authorization header sent anywhere else costs no signature check.
+        services.AddAuthentication(o => o.DefaultChallengeScheme = JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>, AccessTokenValidation>();
-        services.AddAuthorization();
+        services.AddAuthorizationBuilder().SetDefaultPolicy(new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme)
+            .RequireAuthenticatedUser().Build());
 
         services.AddBrowserAccess();
         services.AddRateLimits();
@@ -115,7 +120,13 @@ public static class ApiSetup
         services.AddExceptionHandler<ExceptionMapping>();
 
         services.AddApiReadinessChecks();
-        services.AddOpenApi();
+        services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, context, _) =>
+        {
+            // Not from the Host header, which the client chooses: the public URL when configured, else relative to wherever the document was found.
+            var publicBase = context.ApplicationServices.GetRequiredService<IOptions<ApiOptions>>().Value.PublicBaseUrl;
+            document.Servers = ApiOptions.ParsePublicBaseUrl(publicBase) is { } url ? [new OpenApiServer { Url = url.ToString().TrimEnd('/') }] : [];
+            return Task.CompletedTask;
+        }));
         return builder;
     }
 }

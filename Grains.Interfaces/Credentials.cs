@@ -6,7 +6,7 @@ using System.Text;
 
 namespace Sessions;
 
-/// <summary>The registration rules of API.md, shared by the Api (to answer 400) and the grains (to refuse).</summary>
+/// <summary>The registration rules (docs/http-api.md#endpoints), shared by the Api (to answer 400) and the grains (to refuse).</summary>
 public static class Credentials
 {
     public const int MinPasswordLength = 8;
@@ -29,9 +29,11 @@ public static class Credentials
         && address.Host.Contains('.');
 
     /// <summary>
-    /// The one form in which an email is compared, keyed and stored (API.md: NFKC and case folding):
-    /// trimmed, NFKC, lower-cased (invariant culture), and NFKC again, since lower-casing can leave a
-    /// string that is not in NFKC. The email must be well-formed UTF-16 (<see cref="TryNormalizeEmail"/> checks).
+    /// The one form in which an email is compared, keyed and stored (docs/http-api.md#limits-and-malformed-requests:
+    /// NFKC and case folding): trimmed, NFKC, lower-cased (invariant culture, with the capital dotted I folded to
+    /// "i" + combining dot as Unicode's case folding does: .NET leaves it upper-case), and NFKC again, since
+    /// lower-casing can leave a string that is not in NFKC. The email must be well-formed UTF-16
+    /// (<see cref="TryNormalizeEmail"/> checks).
     /// </summary>
     public static string NormalizeEmail(string email)
     {
@@ -41,7 +43,26 @@ public static class Credentials
             return trimmed.ToLowerInvariant();
         if (!CanNormalizeEmails)
             throw new PlatformNotSupportedException("Normalizing a non-ASCII email needs ICU; this process runs with invariant globalization.");
-        return trimmed.Normalize(NormalizationForm.FormKC).ToLowerInvariant().Normalize(NormalizationForm.FormKC);
+        return trimmed.Normalize(NormalizationForm.FormKC).ToLowerInvariant().Replace("\u0130", "i\u0307", StringComparison.Ordinal)
+            .Normalize(NormalizationForm.FormKC);
+    }
+
+    /// <summary>
+    /// Whether a normalized email mixes scripts in its local part or in one label of its domain (UTS #39 "Highly
+    /// Restrictive", per part as browsers judge domain labels): a look-alike of another address, refused at registration.
+    /// </summary>
+    public static bool MixesScripts(string email)
+    {
+        var at = email.LastIndexOf('@');
+        if (UnicodeScripts.IsMixedScript(email.AsSpan(0, Math.Max(at, 0))))
+            return true;
+        var domain = email.AsSpan(at + 1);
+        foreach (var label in domain.Split('.'))
+        {
+            if (UnicodeScripts.IsMixedScript(domain[label]))
+                return true;
+        }
+        return false;
     }
 
     /// <summary>

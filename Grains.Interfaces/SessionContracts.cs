@@ -136,16 +136,21 @@ public sealed record SessionInfo(
 /// <summary>
 /// One login attempt as the Api passes it on. Past <see cref="Deadline"/> the Api has answered 503, so the attempt is dropped.
 /// A valid DPoP <see cref="Proof"/> binds the new session to its key; its jti is accepted once per email.
+/// <see cref="DeviceToken"/> is the device token the client holds from an earlier login of this account, if any; a
+/// valid one judges the login by that device's own failures only. <see cref="KnownDevice"/> is set by the email index
+/// once it has verified that token, for the user grain (hashing ahead of logins without one); the Api never sets it.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("Sessions.LoginAttempt")]
 public sealed record LoginAttempt(
     [property: Id(0)] string Password,
     [property: Id(1)] ClientInfo Client,
     [property: Id(2)] DateTimeOffset Deadline,
-    [property: Id(3)] DpopProof? Proof = null)
+    [property: Id(3)] DpopProof? Proof = null,
+    [property: Id(4)] string? DeviceToken = null,
+    [property: Id(5)] bool KnownDevice = false)
 {
-    /// <summary>Without the password: a record prints every member, and grain calls may be logged.</summary>
-    public override string ToString() => $"LoginAttempt {{ Client = {Client}, Deadline = {Deadline:O}, Proof = {Proof} }}";
+    /// <summary>Without the password or the device token: a record prints every member, and grain calls may be logged.</summary>
+    public override string ToString() => $"LoginAttempt {{ Client = {Client}, Deadline = {Deadline:O}, Proof = {Proof}, KnownDevice = {KnownDevice} }}";
 }
 
 [GenerateSerializer, Alias("Sessions.LoginStatus")]
@@ -158,11 +163,30 @@ public enum LoginStatus
     InvalidProof,
 }
 
+/// <summary>A login's answer; a successful one carries the device token the client keeps for its next logins.</summary>
 [GenerateSerializer, Immutable, Alias("Sessions.LoginResult")]
 public sealed record LoginResult(
     [property: Id(0)] LoginStatus Status,
     [property: Id(1)] SessionGrant? Grant = null,
-    [property: Id(2)] TimeSpan? RetryAfter = null);
+    [property: Id(2)] TimeSpan? RetryAfter = null,
+    [property: Id(3)] string? DeviceToken = null)
+{
+    public override string ToString() => $"LoginResult {{ Status = {Status}, Session = {Grant?.SessionId}, RetryAfter = {RetryAfter} }}";
+}
+
+/// <summary>A registration as the Api passes it on. Past <see cref="Deadline"/> the Api has answered 503: nothing is hashed or stored for it.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.RegistrationAttempt")]
+public sealed record RegistrationAttempt([property: Id(0)] string Password, [property: Id(1)] DateTimeOffset Deadline)
+{
+    public override string ToString() => $"RegistrationAttempt {{ Deadline = {Deadline:O} }}";
+}
+
+/// <summary>A new account as the email index creates it, its password already hashed.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.NewUser")]
+public sealed record NewUser([property: Id(0)] string Email, [property: Id(1)] string PasswordHash, [property: Id(2)] DateTimeOffset Deadline)
+{
+    public override string ToString() => $"NewUser {{ Deadline = {Deadline:O} }}";
+}
 
 [GenerateSerializer, Immutable, Alias("Sessions.RegistrationResult")]
 public sealed record RegistrationResult([property: Id(0)] bool Registered, [property: Id(1)] Guid UserId);

@@ -1,20 +1,24 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 
 namespace Sessions.Grains;
 
 /// <summary>
-/// One per normalized email (key "e:" + email). Non-reentrant, so two registrations of one email
-/// are serialized and only the first creates a user; every login of the email passes here, known or
-/// not, which makes it the place of the failed-login limits.
+/// One per normalized email (key "e:" + email). Non-reentrant, so two registrations of one email are serialized and
+/// only the first creates a user; every login of the email passes here, known or not, which makes it the place of the
+/// failed-login limits. It stays in memory only while those limits need its counts (or a login proof's jti): a flood of
+/// attempts answered at once leaves nothing loaded.
 /// </summary>
 [GrainType("email")]
 public sealed class EmailIndexGrain(
     [PersistentState(stateName: "email", storageName: StorageNames.Grains)] IPersistentState<EmailIndexState> state,
     SessionsInstruments instruments,
     PasswordHashing passwords,
+    DeviceTokens devices,
     IOptions<SessionOptions> options,
+    IOptions<SiloMessagingOptions> messaging,
     [FromKeyedServices(SessionClock.Key)] TimeProvider time,
     ILogger<EmailIndexGrain> logger) : Grain, IEmailIndexGrain
 {
@@ -22,38 +26,83 @@ public sealed class EmailIndexGrain(
     private static string? s_dummyHash;
 
     private readonly StoredState<EmailIndexState> _state = new(state, instruments, "email");
+    /// <summary>How soon an activation that holds nothing for the limits goes.</summary>
+    private static readonly TimeSpan IdleCheckPeriod = TimeSpan.FromSeconds(5);
+
     private readonly FailedLogins _failedLogins = new(options.Value);
     private RecentProofs? _loginProofs;
+    private IGrainTimer? _idleCheck;
 
     private string Email => EmailIndex.EmailOf(this.GetPrimaryKeyString());
 
-    public async Task<RegistrationResult> RegisterAsync(string password)
+    [Obsolete("The previous version's registration; goes once every Api node runs this version or later.")]
+    public Task<RegistrationResult> RegisterAsync(string password) =>
+        RegisterAsync(new RegistrationAttempt(password, time.GetUtcNow() + messaging.Value.ResponseTimeout));
+
+    public async Task<RegistrationResult> RegisterAsync(RegistrationAttempt attempt)
+    {
+        if (!Credentials.IsValidPassword(attempt.Password))
+            throw new ArgumentException("The password breaks the registration rules.");
+        try
+        {
+            return await RegisterOnceAsync(attempt);
+        }
+        finally
+        {
+            ForgetUnlessCounting();
+        }
+    }
+
+    private async Task<RegistrationResult> RegisterOnceAsync(RegistrationAttempt attempt)
     {
         // A retry of a registration whose entry landed unacknowledged finds it here and gets "taken" (409), like any
         // registration of a registered email. Answering "registered" would need telling the first registrant from anyone
         // else, and only the password could: registration would become a password oracle outside the failed-login limit.
         // The registrant logs in instead.
         await _state.RereadIfStaleAsync();
-        if (_state.RecordExists)
+        if (_state.RecordExists && await GrainFactory.GetGrain<IUserGrain>(_state.State.UserId).ExistsAsync())
         {
             instruments.Registered(false);
             return new RegistrationResult(Registered: false, _state.State.UserId);
         }
 
-        // The user first, then the index entry: a failure in between leaves an unreachable user, never an
-        // email that points at nobody and can then never be registered.
+        // The entry first, then the user: no user is ever stored that its email does not reach. A failure in between
+        // leaves an entry naming a user that does not exist, which the next registration of this email writes over.
+        // Past the deadline the caller has its 503: nothing more is hashed or stored for it.
+        var hash = await passwords.HashAsync(new UserState(), attempt.Password, attempt.Deadline);
         var userId = Guid.NewGuid();
-        await GrainFactory.GetGrain<IUserGrain>(userId).CreateAsync(Email, password);
+        ThrowIfPast(attempt.Deadline);
         await _state.WriteOrRollBackAsync(new EmailIndexState { UserId = userId });
+        await GrainFactory.GetGrain<IUserGrain>(userId).CreateAsync(new NewUser(Email, hash, attempt.Deadline));
         instruments.Registered(true);
         return new RegistrationResult(Registered: true, userId);
     }
 
     public async Task<LoginResult> LoginAsync(LoginAttempt attempt)
     {
+        try
+        {
+            return await LoginOnceAsync(attempt);
+        }
+        catch (OverloadedException)
+        {
+            instruments.LoginOverloaded();
+            throw;
+        }
+        finally
+        {
+            ForgetUnlessCounting();
+        }
+    }
+
+    private async Task<LoginResult> LoginOnceAsync(LoginAttempt attempt)
+    {
         var now = time.GetUtcNow();
-        var address = ClientAddress.Key(attempt.Client.IpAddress);
-        if (HeldBack(address, now) is { } retryAfter)
+        await _state.RereadIfStaleAsync();
+        // A valid device token of this account: the login is judged by that device's own failures, and hashed first.
+        var device = _state.RecordExists ? devices.DeviceOf(attempt.DeviceToken, _state.State.UserId) : null;
+        var source = device is { } known ? FailedLogins.Device(known) : FailedLogins.Address(attempt.Client.IpAddress);
+        if (HeldBack(source, now) is { } retryAfter)
         {
             instruments.LoggedIn(LoginStatus.TooManyAttempts);
             return new LoginResult(LoginStatus.TooManyAttempts, RetryAfter: retryAfter);
@@ -66,32 +115,26 @@ public sealed class EmailIndexGrain(
             return new LoginResult(LoginStatus.InvalidProof);
         }
 
-        await _state.RereadIfStaleAsync();
-        LoginResult result;
-        try
-        {
-            result = _state.RecordExists
-                ? await GrainFactory.GetGrain<IUserGrain>(_state.State.UserId).LoginAsync(attempt)
-                : await UnknownEmailAsync(attempt.Password, attempt.Deadline);
-        }
-        catch (OverloadedException)
-        {
-            instruments.LoginOverloaded();
-            throw;
-        }
+        var result = _state.RecordExists
+            ? await GrainFactory.GetGrain<IUserGrain>(_state.State.UserId).LoginAsync(attempt with { KnownDevice = device is not null })
+            : await UnknownEmailAsync(attempt.Password, attempt.Deadline);
         instruments.LoggedIn(result.Status);
-        if (result.Status != LoginStatus.TooManyAttempts)
-            Count(verified: result.Status == LoginStatus.Succeeded, address, now, attempt.Client);
-        return result;
+        if (result.Status == LoginStatus.TooManyAttempts)
+            return result;
+        Count(verified: result.Status == LoginStatus.Succeeded, source, now, attempt.Client);
+        return result.Status == LoginStatus.Succeeded
+            ? result with { DeviceToken = devices.Issue(_state.State.UserId, device ?? Guid.NewGuid()) }
+            : result;
     }
 
     public async Task<PasswordChangeResult> ChangePasswordAsync(PasswordChange change)
     {
-        // The same limits as a login, on the same count: otherwise the password change of a stolen access token
-        // would be a password oracle outside the failed-login limit.
+        // A wrong current password counts like a failed login of its address, so that the password change of a stolen
+        // access token is no password oracle; but only the calling session's own failures hold a change back, so that
+        // strangers' guesses elsewhere never hold the signed-in owner back.
         var now = time.GetUtcNow();
-        var address = ClientAddress.Key(change.Client.IpAddress);
-        if (HeldBack(address, now) is { } retryAfter)
+        var source = FailedLogins.Session(change.SessionId);
+        if (HeldBack(source, now) is { } retryAfter)
         {
             instruments.PasswordChangeAnswered(PasswordChangeStatus.TooManyAttempts);
             return new PasswordChangeResult(PasswordChangeStatus.TooManyAttempts, retryAfter);
@@ -111,31 +154,66 @@ public sealed class EmailIndexGrain(
             status = PasswordChangeStatus.InvalidCredentials;
         }
         instruments.PasswordChangeAnswered(status);
-        Count(verified: status == PasswordChangeStatus.Changed, address, now, change.Client);
+        Count(verified: status == PasswordChangeStatus.Changed, source, now, change.Client);
+        Count(verified: status == PasswordChangeStatus.Changed, FailedLogins.Address(change.Client.IpAddress), now, client: null);
         return new PasswordChangeResult(status);
     }
 
-    /// <summary>How long <paramref name="address"/> must wait before its password is checked again for this email, or null.</summary>
-    private TimeSpan? HeldBack(string address, DateTimeOffset now)
+    /// <summary>How long <paramref name="source"/> must wait before its password is checked again for this email, or null.</summary>
+    private TimeSpan? HeldBack(string source, DateTimeOffset now)
     {
-        var retryAfter = _failedLogins.RetryAfter(address, now);
+        var retryAfter = _failedLogins.RetryAfter(source, now);
         if (retryAfter is { } wait)
-            SecurityEvents.LoginThrottled(logger, address, wait);
+            SecurityEvents.LoginThrottled(logger, source, wait);
         return retryAfter;
     }
 
-    /// <summary>A checked password, of a login or a password change: a failure counts against the address, a success clears it.</summary>
-    private void Count(bool verified, string address, DateTimeOffset now, ClientInfo client)
+    /// <summary>
+    /// A checked password, of a login or a password change: a failure counts against its source, a success clears it.
+    /// <paramref name="client"/> is null for a second source of one attempt, whose event is already logged.
+    /// </summary>
+    private void Count(bool verified, string source, DateTimeOffset now, ClientInfo? client)
     {
         if (verified)
         {
-            _failedLogins.Clear(address);
+            _failedLogins.Clear(source);
             return;
         }
-        SecurityEvents.LoginFailed(logger, _state.RecordExists ? _state.State.UserId : null, client.IpAddress, client.UserAgent);
-        _failedLogins.Add(address, now);
+        if (client is not null)
+            SecurityEvents.LoginFailed(logger, _state.RecordExists ? _state.State.UserId : null, client.IpAddress, client.UserAgent);
+        _failedLogins.Add(source, now);
         // The count lives in memory: keep it for as long as it can matter.
         DelayDeactivation(options.Value.FailedLoginWindow);
+    }
+
+    /// <summary>
+    /// Nothing counted and no login proof to remember: this activation holds nothing the limits need, so it goes once
+    /// idle. A flood of unknown emails answered at once (429, 503) leaves no grain behind; one with counted failures
+    /// stays for the failed-login window, which the lockout rule needs.
+    /// </summary>
+    private void ForgetUnlessCounting()
+    {
+        // Not at once: a burst of calls queued behind this one would be forwarded from one fresh activation to the
+        // next until Orleans gives up on them. A timer that does not keep the activation alive looks again shortly.
+        if (HoldsNothing())
+            _idleCheck ??= this.RegisterGrainTimer(() =>
+            {
+                if (HoldsNothing())
+                    DeactivateOnIdle();
+                return Task.CompletedTask;
+            }, new GrainTimerCreationOptions(IdleCheckPeriod, IdleCheckPeriod) { KeepAlive = false, Interleave = false });
+    }
+
+    private bool HoldsNothing()
+    {
+        var now = time.GetUtcNow();
+        return _failedLogins.IsEmptyAt(now) && (_loginProofs is null || _loginProofs.IsEmptyAt(now));
+    }
+
+    private void ThrowIfPast(DateTimeOffset deadline)
+    {
+        if (time.GetUtcNow() > deadline)
+            throw new OverloadedException("The registration's deadline passed; nothing was stored.");
     }
 
     private async Task<LoginResult> UnknownEmailAsync(string password, DateTimeOffset deadline)

@@ -18,6 +18,7 @@ public static class GrainsSetup
             collection.ClassSpecificCollectionAge[typeof(SessionGrain).FullName!] = sessions.Value.SessionCollectionAge);
         services.TryAddKeyedSingleton(SessionClock.Key, TimeProvider.System);
         services.AddSingleton<RefreshTokenMac>();
+        services.AddSingleton<DeviceTokens>();
         services.AddMetrics();
         services.AddSingleton<SessionsInstruments>();
         services.Configure<PasswordHasherOptions>(configuration.GetSection(PasswordHashingOptions.Section));

@@ -5,7 +5,7 @@ namespace Sessions.Grains;
 /// that proof anyway (<see cref="DpopProof.ReplayableUntil"/>). No shared cache: every request of a bound session
 /// reaches its session grain (and every login its email's index grain), which answers alone. Bounded: past
 /// <see cref="Capacity"/> the oldest jti is forgotten. What is forgotten (by eviction, or when the grain re-activates,
-/// on this silo or another) can be replayed until it expires: the documented limit (API.md, "Replay").
+/// on this silo or another) can be replayed until it expires: the documented limit (docs/http-api.md#dpop-sender-constrained-tokens-optional-rfc-9449).
 /// </summary>
 public sealed class RecentProofs
 {
@@ -16,6 +16,14 @@ public sealed class RecentProofs
     private readonly Queue<(string Jti, DateTimeOffset Until)> _accepted = new();
 
     public int Count => _until.Count;
+
+    /// <summary>Whether no proof accepted so far could still be replayed.</summary>
+    public bool IsEmptyAt(DateTimeOffset now)
+    {
+        while (_accepted.TryPeek(out var oldest) && oldest.Until <= now)
+            Forget(_accepted.Dequeue());
+        return _accepted.Count == 0;
+    }
 
     /// <summary>Accepts the proof's jti once: false when it was accepted before and the proof could still pass the Api's checks.</summary>
     public bool TryAccept(DpopProof proof, DateTimeOffset now)

@@ -13,7 +13,7 @@ public sealed class PasswordHashingTests
     {
         var cores = Environment.ProcessorCount;
         using var hasher = new GatedHasher();
-        using var hashing = Hashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = cores }));
+        var hashing = Hashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = cores }));
 
         // Callers on threads of their own, so only the limit can hold them back.
         var callers = Enumerable.Range(0, 3 * cores).Select(_ =>
@@ -35,7 +35,7 @@ public sealed class PasswordHashingTests
     public async Task A_full_queue_refuses_a_hash_at_once()
     {
         using var hasher = new GatedHasher();
-        using var hashing = Hashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = 1, MaxQueue = 1 }));
+        var hashing = Hashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = 1, MaxQueue = 1 }));
         var running = Task.Run(() => hashing.HashAsync(new UserState(), "running", DateTimeOffset.MaxValue));
         await hasher.WaitUntilInsideAsync(1);
         var queued = hashing.HashAsync(new UserState(), "queued", DateTimeOffset.MaxValue);
@@ -54,7 +54,7 @@ public sealed class PasswordHashingTests
     public async Task A_hash_whose_caller_gave_up_while_it_waited_never_runs()
     {
         using var hasher = new GatedHasher();
-        using var hashing = Hashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = 1 }));
+        var hashing = Hashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = 1 }));
         var running = Task.Run(() => hashing.HashAsync(new UserState(), "running", DateTimeOffset.MaxValue));
         await hasher.WaitUntilInsideAsync(1);
 
@@ -66,6 +66,23 @@ public sealed class PasswordHashingTests
         Assert.Equal(1, hasher.Started);
     }
 
+    [Fact]
+    public async Task A_known_device_hash_takes_the_next_free_core_and_is_not_refused_for_a_full_normal_queue()
+    {
+        using var hasher = new GatedHasher();
+        var hashing = Hashing(hasher, Options.Create(new PasswordHashingOptions { Concurrency = 1, MaxQueue = 2 }));
+        var running = Task.Run(() => hashing.HashAsync(new UserState(), "running", DateTimeOffset.MaxValue));
+        await hasher.WaitUntilInsideAsync(1);
+        var strangers = new[] { hashing.HashAsync(new UserState(), "stranger 1", DateTimeOffset.MaxValue), hashing.HashAsync(new UserState(), "stranger 2", DateTimeOffset.MaxValue) };
+        await Assert.ThrowsAsync<OverloadedException>(() => hashing.HashAsync(new UserState(), "stranger 3", DateTimeOffset.MaxValue));
+
+        var owner = hashing.HashAsync(new UserState(), "owner", DateTimeOffset.MaxValue, HashingLane.Priority);
+        hasher.Open();
+
+        await Task.WhenAll([running, owner, .. strangers]);
+        Assert.Equal(["running", "owner", "stranger 1", "stranger 2"], hasher.Order);
+    }
+
     private static PasswordHashing Hashing(IPasswordHasher<UserState> hasher, IOptions<PasswordHashingOptions> options) =>
         new(hasher, options, new SessionsInstruments(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>()),
             TimeProvider.System);
@@ -74,6 +91,10 @@ public sealed class PasswordHashingTests
     {
         private readonly ManualResetEventSlim _gate = new();
         private int _inside, _mostInside, _started;
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _order = new();
+
+        /// <summary>The passwords in the order their hashes started.</summary>
+        public string[] Order => [.. _order];
 
         public int Inside => Volatile.Read(ref _inside);
         public int Started => Volatile.Read(ref _started);
@@ -95,6 +116,7 @@ public sealed class PasswordHashingTests
         public string HashPassword(UserState user, string password)
         {
             Interlocked.Increment(ref _started);
+            _order.Enqueue(password);
             var inside = Interlocked.Increment(ref _inside);
             InterlockedMax(ref _mostInside, inside);
             _gate.Wait();

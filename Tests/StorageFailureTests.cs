@@ -157,20 +157,46 @@ public sealed class StorageFailureTests(FaultyStorageClusterFixture fixture) : I
     }
 
     [Fact]
-    public async Task A_registration_whose_index_write_lost_its_acknowledgement_is_answered_as_taken_on_retry_without_a_second_user()
+    public async Task A_registration_whose_index_write_lost_its_acknowledgement_stored_no_user_and_the_retry_registers()
     {
         var email = $"user-{Guid.NewGuid():N}@example.com";
         var index = _grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email));
         LoseAcknowledgementsOf("email");
 
-        await Assert.ThrowsAsync<StorageUnavailableException>(() => index.RegisterAsync(TestSteps.Password));
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => index.RegisterAsync(TestSteps.Registration()));
 
+        // The entry landed, naming a user that was never stored: nothing is unreachable, and the email is not lost.
+        Assert.DoesNotContain(fixture.Storage.StoredStates("user").OfType<UserState>(), u => u.Email == email);
         fixture.Storage.Mode = FaultyStorage.Fault.None;
-        var retried = await index.RegisterAsync(TestSteps.Password);
+        var retried = await index.RegisterAsync(TestSteps.Registration());
         var stored = (EmailIndexState)fixture.Storage.Stored("email", index.GetGrainId())!;
-        Assert.False(retried.Registered);
+        Assert.True(retried.Registered);
         Assert.Equal(stored.UserId, retried.UserId);
         Assert.Single(fixture.Storage.StoredStates("user").OfType<UserState>(), u => u.Email == email);
+        Assert.Equal(LoginStatus.Succeeded, (await index.LoginAsync(TestSteps.Password, TestSteps.Client)).Status);
+    }
+
+    [Theory]
+    [InlineData(FaultyStorage.Fault.RefuseWrites, true)]
+    [InlineData(FaultyStorage.Fault.LoseAcknowledgements, false)]
+    public async Task A_registration_whose_user_write_failed_leaves_every_user_reachable_from_its_email(FaultyStorage.Fault fault, bool retryRegisters)
+    {
+        var email = $"user-{Guid.NewGuid():N}@example.com";
+        var index = _grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email));
+        fixture.Storage.FaultOnly = "user";
+        fixture.Storage.Mode = fault;
+
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => index.RegisterAsync(TestSteps.Registration()));
+
+        fixture.Storage.Mode = FaultyStorage.Fault.None;
+        var retried = await index.RegisterAsync(TestSteps.Registration());
+        // Refused: no user, and the email registers again. Landed unacknowledged: the user is there, its email reaches
+        // it, and the retry is "taken" (the registrant logs in).
+        Assert.Equal(retryRegisters, retried.Registered);
+        var stored = (EmailIndexState)fixture.Storage.Stored("email", index.GetGrainId())!;
+        var user = Assert.Single(fixture.Storage.StoredStates("user").OfType<UserState>(), u => u.Email == email);
+        Assert.Equal(stored.UserId, retried.UserId);
+        Assert.Same(user, fixture.Storage.Stored("user", _grains.GetGrain<IUserGrain>(stored.UserId).GetGrainId()));
         Assert.Equal(LoginStatus.Succeeded, (await index.LoginAsync(TestSteps.Password, TestSteps.Client)).Status);
     }
 

@@ -15,8 +15,8 @@ public sealed class UserTests(MemoryClusterFixture fixture)
     public async Task An_email_can_be_registered_once_whatever_its_case()
     {
         var email = NewEmail();
-        var first = await Email(email).RegisterAsync(TestSteps.Password);
-        var again = await Email(email.ToUpperInvariant()).RegisterAsync("another password");
+        var first = await Email(email).RegisterAsync(TestSteps.Registration());
+        var again = await Email(email.ToUpperInvariant()).RegisterAsync(TestSteps.Registration("another password"));
 
         Assert.True(first.Registered);
         Assert.False(again.Registered);
@@ -31,7 +31,7 @@ public sealed class UserTests(MemoryClusterFixture fixture)
     {
         var email = NewEmail();
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Email(email).RegisterAsync(TestSteps.Password)));
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Email(email).RegisterAsync(TestSteps.Registration())));
 
         Assert.Single(results, r => r.Registered);
         Assert.Single(results.Select(r => r.UserId).Distinct());
@@ -41,13 +41,13 @@ public sealed class UserTests(MemoryClusterFixture fixture)
     [InlineData("short")]
     [InlineData("")]
     public async Task A_password_that_breaks_the_rules_is_refused(string password) =>
-        await Assert.ThrowsAsync<ArgumentException>(() => Email(NewEmail()).RegisterAsync(password));
+        await Assert.ThrowsAsync<ArgumentException>(() => Email(NewEmail()).RegisterAsync(TestSteps.Registration(password)));
 
     [Fact]
     public async Task Unknown_email_and_wrong_password_answer_alike()
     {
         var email = NewEmail();
-        await Email(email).RegisterAsync(TestSteps.Password);
+        await Email(email).RegisterAsync(TestSteps.Registration());
 
         var before = fixture.Passwords.Verifications;
         var wrongPassword = await Email(email).LoginAsync("wrong password", Client);
@@ -65,7 +65,7 @@ public sealed class UserTests(MemoryClusterFixture fixture)
     public async Task Too_many_failed_logins_from_one_address_hold_it_back_even_for_the_right_password_until_the_window_passes()
     {
         var email = NewEmail();
-        await Email(email).RegisterAsync(TestSteps.Password);
+        await Email(email).RegisterAsync(TestSteps.Registration());
         for (var i = 0; i < ClusterFixture.MaxFailedLogins; i++)
         {
             Assert.Equal(LoginStatus.InvalidCredentials, (await Email(email).LoginAsync("wrong password", Client)).Status);
@@ -89,7 +89,7 @@ public sealed class UserTests(MemoryClusterFixture fixture)
     public async Task A_stranger_failing_from_another_address_does_not_lock_the_owner_out()
     {
         var email = NewEmail();
-        await Email(email).RegisterAsync(TestSteps.Password);
+        await Email(email).RegisterAsync(TestSteps.Registration());
         var stranger = new ClientInfo("curl", "203.0.113.66");
         for (var i = 0; i < ClusterFixture.MaxFailedLogins; i++)
             await Email(email).LoginAsync("guess " + i, stranger);
@@ -102,7 +102,7 @@ public sealed class UserTests(MemoryClusterFixture fixture)
     public async Task Failures_spread_over_many_addresses_past_the_account_limit_hold_back_every_address()
     {
         var email = NewEmail();
-        await Email(email).RegisterAsync(TestSteps.Password);
+        await Email(email).RegisterAsync(TestSteps.Registration());
         for (var i = 0; i < ClusterFixture.MaxFailedLoginsPerAccount; i++)
             await Email(email).LoginAsync("guess", new ClientInfo("bot", $"198.51.100.{i + 1}"));
 
@@ -116,7 +116,7 @@ public sealed class UserTests(MemoryClusterFixture fixture)
     public async Task An_unknown_email_is_limited_exactly_like_a_known_one()
     {
         var known = NewEmail();
-        await Email(known).RegisterAsync(TestSteps.Password);
+        await Email(known).RegisterAsync(TestSteps.Registration());
         var unknown = NewEmail();
 
         var answers = new List<(LoginResult Known, LoginResult Unknown)>();
@@ -134,7 +134,7 @@ public sealed class UserTests(MemoryClusterFixture fixture)
     public async Task A_successful_login_clears_the_earlier_failures_of_its_address()
     {
         var email = NewEmail();
-        await Email(email).RegisterAsync(TestSteps.Password);
+        await Email(email).RegisterAsync(TestSteps.Registration());
         for (var i = 0; i < ClusterFixture.MaxFailedLogins - 1; i++)
             await Email(email).LoginAsync("wrong password", Client);
         Assert.Equal(LoginStatus.Succeeded, (await Email(email).LoginAsync(TestSteps.Password, Client)).Status);
@@ -149,7 +149,7 @@ public sealed class UserTests(MemoryClusterFixture fixture)
     public async Task A_login_beyond_the_session_limit_revokes_the_least_recently_refreshed_session_first()
     {
         var email = NewEmail();
-        await Email(email).RegisterAsync(TestSteps.Password);
+        await Email(email).RegisterAsync(TestSteps.Registration());
         var grants = new List<SessionGrant>();
         for (var i = 0; i < ClusterFixture.MaxActiveSessions; i++)
         {
@@ -175,7 +175,7 @@ public sealed class UserTests(MemoryClusterFixture fixture)
     public async Task The_session_list_shows_each_active_session_with_its_device()
     {
         var email = NewEmail();
-        await Email(email).RegisterAsync(TestSteps.Password);
+        await Email(email).RegisterAsync(TestSteps.Registration());
         var phone = (await Email(email).LoginAsync(TestSteps.Password, new ClientInfo("phone", "10.0.0.1"))).Grant!;
         fixture.Clock.Advance(TimeSpan.FromMinutes(5));
         var laptop = (await Email(email).LoginAsync(TestSteps.Password, new ClientInfo("laptop", "10.0.0.2"))).Grant!;
@@ -193,7 +193,7 @@ public sealed class UserTests(MemoryClusterFixture fixture)
     public async Task Revoking_one_session_leaves_the_others_alone()
     {
         var email = NewEmail();
-        await Email(email).RegisterAsync(TestSteps.Password);
+        await Email(email).RegisterAsync(TestSteps.Registration());
         var first = (await Email(email).LoginAsync(TestSteps.Password, Client)).Grant!;
         var second = (await Email(email).LoginAsync(TestSteps.Password, Client)).Grant!;
         var user = _grains.GetGrain<IUserGrain>(first.UserId);
@@ -219,7 +219,7 @@ public sealed class UserTests(MemoryClusterFixture fixture)
     public async Task Revoking_all_sessions_kills_every_token_of_every_family()
     {
         var email = NewEmail();
-        await Email(email).RegisterAsync(TestSteps.Password);
+        await Email(email).RegisterAsync(TestSteps.Registration());
         var grants = new List<SessionGrant>();
         for (var i = 0; i < 3; i++)
             grants.Add((await Email(email).LoginAsync(TestSteps.Password, Client)).Grant!);

@@ -12,7 +12,7 @@ nodes="$repo/.local/cluster/nodes"
 
 # As scripts/bench.sh runs its single node: quiet logs, and no per-address limits (every virtual user is 127.0.0.1).
 export Logging__LogLevel__Default=Warning
-export Api__LoginsPerMinutePerAddress=100000000 Api__RegistrationsPerMinutePerAddress=100000000 Api__RefreshesPerMinutePerAddress=100000000
+export Api__LoginsPerMinutePerAddress=100000000 Api__RegistrationsPerMinutePerAddress=100000000 Api__RefreshesPerMinutePerAddress=100000000 Api__AccessTokenRequestsPerMinutePerAddress=100000000
 trap 'scripts/cluster.sh down >/dev/null 2>&1 || true' EXIT INT TERM
 
 dotnet build Bench/Bench.csproj -c Release -v quiet -nologo >/dev/null

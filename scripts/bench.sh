@@ -44,7 +44,7 @@ export Cluster__ClusterId=bench Cluster__ServiceId=bench Cluster__SiloPort=${BEN
 export Sessions__RefreshTokenPepper Api__KeyEncryptionKey
 Sessions__RefreshTokenPepper=$(head -c 32 /dev/urandom | base64)
 Api__KeyEncryptionKey=$(head -c 32 /dev/urandom | base64)
-export Api__LoginsPerMinutePerAddress=100000000 Api__RegistrationsPerMinutePerAddress=100000000 Api__RefreshesPerMinutePerAddress=100000000
+export Api__LoginsPerMinutePerAddress=100000000 Api__RegistrationsPerMinutePerAddress=100000000 Api__RefreshesPerMinutePerAddress=100000000 Api__AccessTokenRequestsPerMinutePerAddress=100000000
 export Logging__LogLevel__Default=Warning
 
 silo_pid=""; api_pid=""; seed_pid=""

@@ -29,7 +29,7 @@ export Cluster__ClusterId=profile Cluster__ServiceId=profile Cluster__SiloPort=1
 export Sessions__RefreshTokenPepper Api__KeyEncryptionKey
 Sessions__RefreshTokenPepper=$(head -c 32 /dev/urandom | base64)
 Api__KeyEncryptionKey=$(head -c 32 /dev/urandom | base64)
-export Api__LoginsPerMinutePerAddress=100000000 Api__RegistrationsPerMinutePerAddress=100000000 Api__RefreshesPerMinutePerAddress=100000000
+export Api__LoginsPerMinutePerAddress=100000000 Api__RegistrationsPerMinutePerAddress=100000000 Api__RefreshesPerMinutePerAddress=100000000 Api__AccessTokenRequestsPerMinutePerAddress=100000000
 export Logging__LogLevel__Default=Warning PasswordHashing__IterationCount=1000
 
 pids=()

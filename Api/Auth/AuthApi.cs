@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Primitives;
 using Sessions.Api.Dpop;
@@ -11,6 +12,8 @@ public static partial class AuthApi
 {
     internal const int MaxLoginPasswordLength = 1024;
     internal const int MaxUserAgentLength = 512;
+    private const int MaxLoggedLength = 512;
+    private const int MaxDeviceTokenLength = 128;
 
     public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
@@ -33,17 +36,20 @@ public static partial class AuthApi
         return auth;
     }
 
-    private static async Task<Results<Created<RegisterResponse>, ProblemHttpResult>> RegisterAsync(HttpContext http, IGrainFactory grains)
+    private static async Task<Results<Created<RegisterResponse>, ProblemHttpResult>> RegisterAsync(HttpContext http, [AsParameters] AuthServices services)
     {
         var (body, problem) = await JsonBody.ReadAsync<RegisterRequest>(http);
         if (problem is not null)
             return problem;
-        if (!Credentials.TryNormalizeEmail(body!.Email, out var email))
+        if (!Credentials.TryNormalizeEmail(body!.Email?.Trim(), out var email))
             return Problems.BadRequest("email must be an email address.");
+        if (Credentials.MixesScripts(email))
+            return Problems.BadRequest("email mixes letters of different scripts in one part (a look-alike of another address).");
         if (!Credentials.IsValidPassword(body.Password))
             return Problems.BadRequest($"password must be {Credentials.MinPasswordLength} to {Credentials.MaxPasswordLength} characters.");
 
-        var result = await grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email)).RegisterAsync(body.Password!);
+        var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email))
+            .RegisterAsync(new RegistrationAttempt(body.Password, services.Deadline()));
         return result.Registered
             ? TypedResults.Created((string?)null, new RegisterResponse(result.UserId))
             : Problems.Of(StatusCodes.Status409Conflict, Problems.EmailTaken, "This email is already registered.");
@@ -67,8 +73,11 @@ public static partial class AuthApi
             return Problems.BadDpopProof();
 
         var client = Client(http);
+        var inBody = body.RefreshTokenIn == "body";
+        // A known device is judged by its own failures only; its token comes the way this client's tokens go.
+        var deviceToken = inBody ? body.DeviceToken : http.Request.Cookies[RefreshTokenTransport.DeviceCookieName];
         var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email))
-            .LoginAsync(new LoginAttempt(body.Password, client, services.Deadline(), dpop.Proof));
+            .LoginAsync(new LoginAttempt(body.Password, client, services.Deadline(), dpop.Proof, deviceToken is { Length: <= MaxDeviceTokenLength } ? deviceToken : null));
         // The email index and user grains log the security events: they know the account, if any.
         switch (result.Status)
         {
@@ -80,12 +89,15 @@ public static partial class AuthApi
             case LoginStatus.InvalidCredentials:
                 return Problems.Of(StatusCodes.Status401Unauthorized, Problems.InvalidCredentials, "The email or password is wrong.");
             default:
-                return Grant(http, services, result.Grant!, inBody: body.RefreshTokenIn == "body");
+                if (!inBody && result.DeviceToken is { } device)
+                    services.Transport.SetDeviceCookie(http, device);
+                return Grant(http, services, result.Grant!, inBody, inBody ? result.DeviceToken : null);
         }
     }
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(HttpContext http, [AsParameters] AuthServices services)
     {
+        var started = Stopwatch.GetTimestamp();
         var (tokens, fromCookie, problem) = await PresentedAsync(http, services.Transport, services.Logger);
         if (problem is not null)
             return problem;
@@ -116,10 +128,25 @@ public static partial class AuthApi
             case RefreshStatus.KeyMismatch:
                 return Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidGrant, "The refresh token is not valid.");
             default:
+                if (result.Status == RefreshStatus.Invalid)
+                    await AnswerNoSoonerAsync(started, InvalidRefreshTokenFloor);
                 if (fromCookie)
                     services.Transport.ClearCookie(http);
                 return Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidGrant, "The refresh token is not valid.");
         }
+    }
+
+    /// <summary>
+    /// A token that does not verify is answered no sooner than this after its request arrived. A forged token naming
+    /// a session in memory is refused at once, one naming no session only after a storage read: without a floor
+    /// well above that read, the time of the answer would tell whether a session id exists.
+    /// </summary>
+    internal static readonly TimeSpan InvalidRefreshTokenFloor = TimeSpan.FromMilliseconds(10);
+
+    private static Task AnswerNoSoonerAsync(long started, TimeSpan floor)
+    {
+        var wait = floor - Stopwatch.GetElapsedTime(started);
+        return wait > TimeSpan.Zero ? Task.Delay(wait) : Task.CompletedTask;
     }
 
     /// <summary>
@@ -190,20 +217,22 @@ public static partial class AuthApi
             return (default, fromCookie, Problems.Of(StatusCodes.Status401Unauthorized, Problems.MissingToken, "No refresh token was presented."));
         if (fromCookie && !transport.OriginAllowed(http))
         {
-            SecurityEvents.OriginRefused(logger, http.Request.Path, http.Request.Headers.Origin.ToString(), http.Connection.RemoteIpAddress?.ToString());
+            // Both are the client's text, bound for a log: without terminal escapes or bidi overrides.
+            SecurityEvents.OriginRefused(logger, UnicodeText.WithoutHidden(http.Request.Path.Value, MaxLoggedLength) ?? "",
+                UnicodeText.WithoutHidden(http.Request.Headers.Origin.ToString(), MaxLoggedLength) ?? "", http.Connection.RemoteIpAddress?.ToString());
             return (tokens, fromCookie, Problems.Of(StatusCodes.Status403Forbidden, Problems.OriginNotAllowed, "This origin may not use the refresh-token cookie."));
         }
         return (tokens, fromCookie, null);
     }
 
-    private static Results<Ok<TokenResponse>, ProblemHttpResult> Grant(HttpContext http, AuthServices services, SessionGrant grant, bool inBody)
+    private static Results<Ok<TokenResponse>, ProblemHttpResult> Grant(HttpContext http, AuthServices services, SessionGrant grant, bool inBody, string? deviceToken = null)
     {
         if (services.Tokens.Issue(grant) is not { } accessToken)
             return Unavailable(http, services.Options.Value);
         if (!inBody)
             services.Transport.SetCookie(http, grant.RefreshToken, grant.RefreshTokenExpiresAt);
         return TypedResults.Ok(new TokenResponse(accessToken, grant.DpopJkt is null ? "Bearer" : DpopAuthentication.Scheme, services.Tokens.LifetimeSeconds, grant.SessionId,
-            grant.RefreshTokenExpiresAt, inBody ? grant.RefreshToken : null));
+            grant.RefreshTokenExpiresAt, inBody ? grant.RefreshToken : null, deviceToken));
     }
 
     private static ProblemHttpResult Unavailable(HttpContext http, ApiOptions options) =>

@@ -8,7 +8,8 @@ namespace Sessions.Api.Auth;
 
 public sealed record RegisterRequest(string? Email, string? Password);
 public sealed record RegisterResponse(Guid UserId);
-public sealed record LoginRequest(string? Email, string? Password, string? RefreshTokenIn);
+/// <summary>A login; <see cref="DeviceToken"/> is the device token of an earlier login, for clients whose tokens travel in the body.</summary>
+public sealed record LoginRequest(string? Email, string? Password, string? RefreshTokenIn, string? DeviceToken = null);
 public sealed record RefreshRequest(string? RefreshToken);
 
 public sealed record TokenResponse(
@@ -17,7 +18,8 @@ public sealed record TokenResponse(
     int ExpiresIn,
     Guid SessionId,
     DateTimeOffset RefreshTokenExpiresAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RefreshToken);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RefreshToken,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DeviceToken = null);
 
 /// <summary>What the auth handlers use, bound per request with [AsParameters].</summary>
 public sealed record AuthServices(

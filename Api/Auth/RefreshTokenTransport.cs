@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
+using Sessions.Api.Http;
 
 namespace Sessions.Api.Auth;
 
@@ -8,11 +9,14 @@ public sealed class RefreshTokenTransport(IOptions<ApiOptions> options)
 {
     public const string CookieName = "refresh_token";
     public const string CookiePath = "/auth";
+    /// <summary>The known-device cookie (docs/http-api.md#known-devices-and-tighter-limits): beside the refresh token's, for a year.</summary>
+    public const string DeviceCookieName = "device_token";
+    private static readonly TimeSpan DeviceCookieLifetime = TimeSpan.FromDays(365);
 
     private readonly ApiOptions _options = options.Value;
 
-    /// <summary>At most this many refresh_token cookies of one request are tried.</summary>
-    public const int MaxCookieTokens = 4;
+    /// <summary>At most this many refresh_token cookies of one request are tried: each costs a grain call, and a storage read when it names no loaded session.</summary>
+    public const int MaxCookieTokens = 3;
 
     private const string CookiePrefix = CookieName + "=";
 
@@ -57,8 +61,7 @@ public sealed class RefreshTokenTransport(IOptions<ApiOptions> options)
 
     /// <summary>A cookie-borne request from an origin we do not know is cross-site: refused.</summary>
     public bool OriginAllowed(HttpContext http) =>
-        http.Request.Headers.Origin is not { Count: > 0 } origin
-        || _options.AllowedOrigins.Any(allowed => string.Equals(allowed.TrimEnd('/'), origin.ToString(), StringComparison.OrdinalIgnoreCase));
+        http.Request.Headers.Origin is not { Count: > 0 } origin || BrowserAccess.IsAllowedOrigin(_options, origin.ToString());
 
     // Host-only (no Domain), HttpOnly, SameSite=Strict, scoped to /auth; Secure unless plain-HTTP development.
     private CookieOptions Cookie(DateTimeOffset? expires) => new()
@@ -73,6 +76,10 @@ public sealed class RefreshTokenTransport(IOptions<ApiOptions> options)
 
     public void SetCookie(HttpContext http, string token, DateTimeOffset expires) =>
         http.Response.Cookies.Append(CookieName, token, Cookie(expires));
+
+    /// <summary>Kept across sign-outs: it names the device, not a session.</summary>
+    public void SetDeviceCookie(HttpContext http, string token) =>
+        http.Response.Cookies.Append(DeviceCookieName, token, Cookie(DateTimeOffset.UtcNow + DeviceCookieLifetime));
 
     public void ClearCookie(HttpContext http) => http.Response.Cookies.Delete(CookieName, Cookie(null));
 }

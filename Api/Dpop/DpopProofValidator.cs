@@ -3,6 +3,8 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 
 namespace Sessions.Api.Dpop;
@@ -32,6 +34,7 @@ public readonly record struct DpopProofRead(DpopProofStatus Status, DpopProof? P
 /// </summary>
 public sealed partial class DpopProofValidator(
     IOptions<ApiOptions> options,
+    IServer server,
     [FromKeyedServices(SessionClock.Key)] TimeProvider time,
     ILogger<DpopProofValidator> logger)
 {
@@ -46,6 +49,8 @@ public sealed partial class DpopProofValidator(
 
     private readonly ApiOptions _options = options.Value;
     private readonly Uri? _publicBase = ApiOptions.ParsePublicBaseUrl(options.Value.PublicBaseUrl);
+    // The hosts this node listens on as configured (ASPNETCORE_URLS, Kestrel endpoints), read once it listens.
+    private string[]? _listenerHosts;
 
     /// <summary>
     /// The request's DPoP proof. <paramref name="accessToken"/> is the access token sent with it (then the proof's
@@ -195,33 +200,55 @@ public sealed partial class DpopProofValidator(
     }
 
     /// <summary>
-    /// htu against the URL the client addressed: scheme and host case-insensitively, default ports normalised, the path
-    /// exactly; query and fragment ignored (RFC 9449 4.3). Behind a proxy, Api:PublicBaseUrl stands for the scheme, host,
-    /// port and path prefix the clients see.
+    /// htu against the URL clients address (RFC 9449 4.3): Api:PublicBaseUrl when set (scheme, host, port and path
+    /// prefix), otherwise the URL this node serves as configured, never the Host header a client chose
+    /// (docs/http-api.md#known-devices-and-tighter-limits). Scheme and host case-insensitively, the host after IDNA
+    /// (punycode and Unicode forms are one host), default ports normalised, the path exactly; query and fragment
+    /// ignored; a htu with userinfo refused.
     /// </summary>
     private bool HtuMatches(HttpRequest request, string htu)
     {
-        if (!Uri.TryCreate(htu, UriKind.Absolute, out var claimed) || claimed.Scheme is not ("https" or "http"))
+        if (!Uri.TryCreate(htu, UriKind.Absolute, out var claimed) || claimed.Scheme is not ("https" or "http") || claimed.UserInfo.Length > 0)
             return false;
-        string scheme, host, path;
-        int port;
+        var path = (request.PathBase + request.Path).ToUriComponent();
         if (_publicBase is { } publicBase)
         {
-            (scheme, host, port) = (publicBase.Scheme, publicBase.Host, publicBase.Port);
-            path = publicBase.AbsolutePath.TrimEnd('/') + (request.PathBase + request.Path).ToUriComponent();
+            return string.Equals(claimed.Scheme, publicBase.Scheme, StringComparison.OrdinalIgnoreCase)
+                && string.Equals(claimed.IdnHost, publicBase.IdnHost, StringComparison.OrdinalIgnoreCase)
+                && claimed.Port == publicBase.Port
+                && string.Equals(claimed.AbsolutePath, publicBase.AbsolutePath.TrimEnd('/') + path, StringComparison.Ordinal);
         }
-        else
-        {
-            scheme = request.Scheme;
-            host = request.Host.Host;
-            port = request.Host.Port ?? (string.Equals(scheme, "https", StringComparison.OrdinalIgnoreCase) ? 443 : 80);
-            path = (request.PathBase + request.Path).ToUriComponent();
-        }
-        return string.Equals(claimed.Scheme, scheme, StringComparison.OrdinalIgnoreCase)
-            && string.Equals(claimed.Host, host, StringComparison.OrdinalIgnoreCase)
+        var connection = request.HttpContext.Connection;
+        var port = connection.LocalPort != 0 ? connection.LocalPort : string.Equals(request.Scheme, "https", StringComparison.OrdinalIgnoreCase) ? 443 : 80;
+        return string.Equals(claimed.Scheme, request.Scheme, StringComparison.OrdinalIgnoreCase)
             && claimed.Port == port
+            && NamesThisListener(claimed, connection.LocalIpAddress)
             && string.Equals(claimed.AbsolutePath, path, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Whether the host of <paramref name="claimed"/> names the listener the request came in on: a host name it was
+    /// configured with; and for one bound to every interface or to loopback, the address the connection reached
+    /// (the socket's, not the client's word), and "localhost" on loopback. In-memory test servers listen nowhere:
+    /// "localhost".
+    /// </summary>
+    private bool NamesThisListener(Uri claimed, System.Net.IPAddress? local)
+    {
+        var host = claimed.IdnHost;
+        if (claimed.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6)
+            return local is not null && System.Net.IPAddress.TryParse(host, out var address)
+                && (address.Equals(local) || (local.IsIPv4MappedToIPv6 && address.Equals(local.MapToIPv4())));
+        var hosts = _listenerHosts ??= ListenerHosts();
+        return hosts.Contains(host, StringComparer.OrdinalIgnoreCase)
+            || (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) && (local is null || System.Net.IPAddress.IsLoopback(local)));
+    }
+
+    private string[] ListenerHosts() =>
+        [.. (server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
+            .Select(address => Uri.TryCreate(address.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal),
+                UriKind.Absolute, out var uri) ? uri : null)
+            .Where(uri => uri is { HostNameType: UriHostNameType.Dns })
+            .Select(uri => uri!.IdnHost)];
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "A DPoP proof sent to {Path} was refused: {Failure}")]
     private static partial void LogRefused(ILogger logger, PathString path, string failure);

@@ -37,6 +37,23 @@ public static class BrowserAccess
         return next(http);
     });
 
+    /// <summary>
+    /// Whether <paramref name="origin"/> is one of Api:AllowedOrigins: case-insensitively, each side without one trailing
+    /// "/" (docs/http-api.md#known-devices-and-tighter-limits).
+    /// </summary>
+    public static bool IsAllowedOrigin(ApiOptions options, string origin)
+    {
+        var presented = WithoutTrailingSlash(origin);
+        foreach (var allowed in options.AllowedOrigins)
+        {
+            if (WithoutTrailingSlash(allowed).Equals(presented, StringComparison.OrdinalIgnoreCase))
+                return true;
+        }
+        return false;
+    }
+
+    private static ReadOnlySpan<char> WithoutTrailingSlash(string text) => text.EndsWith('/') ? text.AsSpan(0, text.Length - 1) : text;
+
     /// <summary>Answers that carry tokens or personal data are never cached (RFC 6749 5.1).</summary>
     public static TBuilder NoStore<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.AddEndpointFilter(async (context, next) =>
@@ -60,7 +77,7 @@ public static class BrowserAccess
     private sealed class CorsFromAllowedOrigins(IOptions<ApiOptions> options) : IConfigureOptions<CorsOptions>
     {
         public void Configure(CorsOptions cors) => cors.AddDefaultPolicy(policy => policy
-            .WithOrigins([.. options.Value.AllowedOrigins.Select(origin => origin.TrimEnd('/'))])
+            .SetIsOriginAllowed(origin => IsAllowedOrigin(options.Value, origin))
             .AllowCredentials()
             .WithMethods("GET", "POST", "DELETE")
             .WithHeaders("Content-Type", "Authorization", "DPoP")

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -24,10 +26,11 @@ public static partial class JsonBody
         if (request.ContentLength > limit)
             return new(null, TooLarge(limit));
 
-        byte[]? body;
+        var reader = request.BodyReader;
+        ReadResult read;
         try
         {
-            body = await ReadBytesAsync(request, limit, http.RequestAborted);
+            read = await ReadWholeBodyAsync(reader, limit, http.RequestAborted);
         }
         catch (Exception exception) when (IsBrokenFraming(exception, http))
         {
@@ -36,50 +39,53 @@ public static partial class JsonBody
             return new(null, Problems.Of(exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest,
                 Problems.InvalidRequest, "The request body could not be read."));
         }
-        if (body is null)
-            return new(null, TooLarge(limit));
-        if (body.Length == 0)
-            return optional ? new(null, null) : new(null, Problems.BadRequest("A JSON body is required."));
-        if (!request.HasJsonContentType())
-            return new(null, Problems.Of(StatusCodes.Status415UnsupportedMediaType, Problems.InvalidRequest, "The body must be application/json."));
+        var body = read.Buffer;
         try
         {
-            var value = JsonSerializer.Deserialize<T>(body, Options);
-            return value is null ? new(null, Problems.BadRequest("The body must be a JSON object.")) : new(value, null);
+            if (body.Length > limit)
+                return new(null, TooLarge(limit));
+            if (body.IsEmpty)
+                return optional ? new(null, null) : new(null, Problems.BadRequest("A JSON body is required."));
+            if (!request.HasJsonContentType())
+                return new(null, Problems.Of(StatusCodes.Status415UnsupportedMediaType, Problems.InvalidRequest, "The body must be application/json."));
+            return Deserialize<T>(body) is { } value
+                ? new(value, null)
+                : new(null, Problems.BadRequest("The body must be a JSON object."));
         }
         catch (JsonException)
         {
             return new(null, Problems.BadRequest("The body is not valid JSON of the expected shape."));
         }
-    }
-
-    /// <summary>The whole body, or null when it is larger than the limit.</summary>
-    private static async Task<byte[]?> ReadBytesAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength is { } length)
-        {
-            // The usual case, and the hot path of refresh: one exact-size read, no copies.
-            var body = new byte[length];
-            await request.Body.ReadExactlyAsync(body, cancellationToken);
-            return body;
-        }
-        using var buffer = new MemoryStream();
-        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
-        try
-        {
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-            {
-                if (buffer.Length + read > limit)
-                    return null;
-                buffer.Write(chunk, 0, read);
-            }
-            return buffer.ToArray();
-        }
         finally
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+            reader.AdvanceTo(body.End);
         }
+    }
+
+    /// <summary>
+    /// Waits until the whole body is in the request's pipe, or until more than <paramref name="limit"/> bytes are.
+    /// The pipe holds what arrived in pooled segments, so a body announced as large but sent slowly (or never)
+    /// costs only the bytes received, not its Content-Length (a buffer of that size would be allocated up front).
+    /// </summary>
+    private static async Task<ReadResult> ReadWholeBodyAsync(PipeReader reader, int limit, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var read = await reader.ReadAsync(cancellationToken);
+            if (read.IsCompleted || read.Buffer.Length > limit)
+                return read;
+            // Nothing consumed, all examined: wake up when more has arrived.
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        }
+    }
+
+    /// <summary>One JSON value and nothing after it but whitespace, read straight from the pipe's segments.</summary>
+    private static T? Deserialize<T>(ReadOnlySequence<byte> body)
+    {
+        var json = new Utf8JsonReader(body);
+        var value = JsonSerializer.Deserialize<T>(ref json, Options);
+        // Deserialize stops after the first value; the reader throws for anything but whitespace after it.
+        return json.Read() ? throw new JsonException("More than one JSON value.") : value;
     }
 
     /// <summary>

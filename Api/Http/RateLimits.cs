@@ -1,5 +1,6 @@
 using System.Net;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -7,8 +8,9 @@ using Microsoft.Extensions.Options;
 namespace Sessions.Api.Http;
 
 /// <summary>
-/// Per-client-address limits on the endpoints anyone can call (API.md, "Limits and malformed requests"),
-/// and who the client is behind the configured trusted proxies.
+/// Per-client-address limits on the endpoints anyone can call (docs/http-api.md#limits-and-malformed-requests), on
+/// the endpoints that take an access token (docs/http-api.md#known-devices-and-tighter-limits), and who the client is
+/// behind the configured trusted proxies.
 /// </summary>
 public static class RateLimits
 {
@@ -46,6 +48,12 @@ public static class RateLimits
             limiter.AddPolicy(Login, http => PerAddress(http, o.LoginsPerMinutePerAddress));
             limiter.AddPolicy(Register, http => PerAddress(http, o.RegistrationsPerMinutePerAddress));
             limiter.AddPolicy(Refresh, http => PerAddress(http, o.RefreshesPerMinutePerAddress));
+            // Beside any endpoint policy (the password change keeps the login limit too), and before authentication
+            // runs: a flood of forged tokens is refused without a signature check each.
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+                http.GetEndpoint()?.Metadata.GetMetadata<IAuthorizeData>() is null
+                    ? RateLimitPartition.GetNoLimiter("")
+                    : PerAddress(http, o.AccessTokenRequestsPerMinutePerAddress));
             limiter.OnRejected = (context, _) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);

@@ -60,6 +60,7 @@ public class ApiFixture : ClusterFixture
         ["Api:LoginsPerMinutePerAddress"] = "100000",
         ["Api:RegistrationsPerMinutePerAddress"] = "100000",
         ["Api:RefreshesPerMinutePerAddress"] = "100000",
+        ["Api:AccessTokenRequestsPerMinutePerAddress"] = "100000",
     };
 
     public WebApplicationFactory<Program> CreateFactory(Action<Dictionary<string, string?>>? change = null, Action<IWebHostBuilder>? configure = null)

@@ -1,13 +1,15 @@
 using System.Net;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Sessions.Api.Keys;
 
 namespace Sessions.Tests.Api;
 
-/// <summary>API.md, "Limits and malformed requests": per-address limits, trusted proxies and IPv6 prefixes.</summary>
+/// <summary>docs/http-api.md#limits-and-malformed-requests: per-address limits, trusted proxies and IPv6 prefixes.</summary>
 [Collection(ApiCluster.Name)]
 public sealed class RateLimitTests(ApiFixture fixture)
 {
@@ -48,6 +50,46 @@ public sealed class RateLimitTests(ApiFixture fixture)
 
         await limited.AssertProblemAsync(429, "too_many_attempts");
         Assert.True(limited.Headers.RetryAfter is not null);
+    }
+
+    [Fact]
+    public async Task Access_token_requests_have_a_per_address_limit_counted_before_any_token_is_checked()
+    {
+        var checkedTokens = 0;
+        await using var factory = Factory(s => s["Api:AccessTokenRequestsPerMinutePerAddress"] = "3").WithWebHostBuilder(web =>
+            web.ConfigureTestServices(services => services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, bearer =>
+            {
+                var inner = bearer.Events.OnMessageReceived;
+                bearer.Events.OnMessageReceived = context =>
+                {
+                    Interlocked.Increment(ref checkedTokens);
+                    return inner(context);
+                };
+            })));
+        var client = factory.CreateClient();
+        await factory.Services.GetRequiredService<SigningKeys>().RefreshAsync();
+        var login = await client.LoginAsync();
+        HttpRequestMessage Me(string token, string peer = "192.0.2.20")
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/me") { Headers = { Authorization = new("Bearer", token) } };
+            request.Headers.Add(PeerHeader, peer);
+            return request;
+        }
+
+        // A token sent where none is asked for is not looked at.
+        var jwks = new HttpRequestMessage(HttpMethod.Get, "/.well-known/jwks.json") { Headers = { Authorization = new("Bearer", "forged") } };
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(jwks)).StatusCode);
+        Assert.Equal(0, checkedTokens);
+
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(Me(login.AccessToken + "x"))).StatusCode);
+        Assert.Equal(3, checkedTokens);
+        // The fourth, with a good token, is refused before its token is checked; another address is not held back.
+        var limited = await client.SendAsync(Me(login.AccessToken));
+        await limited.AssertProblemAsync(429, "too_many_attempts");
+        Assert.True(limited.Headers.RetryAfter is not null);
+        Assert.Equal(3, checkedTokens);
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(Me(login.AccessToken, peer: "192.0.2.21"))).StatusCode);
     }
 
     [Fact]

@@ -48,6 +48,7 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         ["Api__KeyEncryptionKey"] = ApiFixture.KeyEncryptionKey,
         // Every test client comes from 127.0.0.1.
         ["Api__RefreshesPerMinutePerAddress"] = "1000000",
+        ["Api__AccessTokenRequestsPerMinutePerAddress"] = "1000000",
         ["Api__LoginsPerMinutePerAddress"] = "1000000",
         ["Api__RegistrationsPerMinutePerAddress"] = "1000000",
     };

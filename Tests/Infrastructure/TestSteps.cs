@@ -7,11 +7,14 @@ public static class TestSteps
     /// <summary>For grain calls made straight from a test, which waits as long as it takes.</summary>
     public static readonly DateTimeOffset NoDeadline = DateTimeOffset.MaxValue;
 
+    /// <summary>A registration from a test, which waits as long as it takes.</summary>
+    public static RegistrationAttempt Registration(string password = Password) => new(password, NoDeadline);
+
     /// <summary>Registers a fresh user with <see cref="Password"/>; returns its email index entry, where logins go.</summary>
     public static async Task<IEmailIndexGrain> NewAccountAsync(this IGrainFactory grains, string? email = null)
     {
         var index = grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email ?? $"user-{Guid.NewGuid():N}@example.com"));
-        Assert.True((await index.RegisterAsync(Password)).Registered);
+        Assert.True((await index.RegisterAsync(Registration())).Registered);
         return index;
     }
 
