@@ -100,3 +100,21 @@ public sealed class ApiOptionsValidator(IHostEnvironment environment) : IValidat
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
+
+/// <summary>
+/// A co-hosted node (Api:HostsSilo): a session grain must outlive an idle client's access token, so the refresh that
+/// follows finds it in memory, and a DPoP proof's window, which its memory of proof ids must cover.
+/// </summary>
+public sealed class SessionCollectionAgeValidator(IOptions<ApiOptions> api) : IValidateOptions<Grains.SessionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, Grains.SessionOptions options)
+    {
+        var o = api.Value;
+        var needed = o.AccessTokenLifetime + o.DpopProofLifetime + 2 * o.ClockSkew;
+        return options.SessionCollectionAge > needed
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(
+                $"{Grains.SessionOptions.Section}:SessionCollectionAge ({options.SessionCollectionAge}) must be longer than {ApiOptions.Section}:AccessTokenLifetime " +
+                $"+ {ApiOptions.Section}:DpopProofLifetime + 2 x {ApiOptions.Section}:ClockSkew ({needed}).");
+    }
+}

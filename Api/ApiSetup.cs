@@ -23,6 +23,8 @@ public static class ApiSetup
         if (!builder.Configuration.GetValue<bool>($"{ApiOptions.Section}:{nameof(ApiOptions.HostsSilo)}"))
             return builder.AddSessionsClient();
         builder.Services.AddSingleton(ClusterConnection.InProcess());
+        // Only a co-hosted node has both sections to relate.
+        builder.Services.AddSingleton<IValidateOptions<Grains.SessionOptions>, SessionCollectionAgeValidator>();
         builder.AddSessionsSilo(silo => silo.AddOutgoingGrainCallFilter<RefusedCallRetry>());
         return builder;
     }
@@ -61,14 +63,9 @@ public static class ApiSetup
         return builder;
     }
 
-    /// <summary>The Api's management listener (default port 8090): metrics and health, off the public listener.</summary>
-    public static ManagementOptions AddApiManagement(this WebApplicationBuilder builder)
-    {
-        var management = ManagementOptions.From(builder.Configuration, defaultPort: 8090);
-        builder.AddManagementListener(management);
-        builder.AddSessionsTelemetry("sessions-api");
-        return management;
-    }
+    /// <summary>The Api's service defaults: telemetry, and its management listener (default port 8090) off the public listeners.</summary>
+    public static ManagementOptions AddApiManagement(this WebApplicationBuilder builder) =>
+        builder.AddServiceDefaults(SessionsProcess.Api);
 
     /// <summary>Options, tokens, authentication, limits, problem bodies, health and OpenAPI.</summary>
     public static WebApplicationBuilder AddSessionsApi(this WebApplicationBuilder builder)

@@ -27,8 +27,7 @@ app.MapAuthApi();
 app.MapUserSessionsApi();
 app.MapAccountApi();
 app.MapKeysApi();
-app.MapHealth();
-app.MapManagement(management);
+app.MapDefaultEndpoints(management);
 app.MapOpenApi();
 if (app.Environment.IsDevelopment())
     app.MapScalarApiReference();

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Sessions.Bench;
 
 /// <summary>
@@ -29,10 +31,10 @@ public sealed class CpuMeter(IReadOnlyDictionary<string, int[]> processes)
         }
     }
 
-    private static int ParentOf(int pid) => Stat(pid) is { } f ? int.Parse(f[1]) : 0;
+    private static int ParentOf(int pid) => Stat(pid) is { } f ? int.Parse(f[1], CultureInfo.InvariantCulture) : 0;
 
-    private static double Seconds(int pid) => Stat(pid) is { } f ? (long.Parse(f[11]) + long.Parse(f[12])) / TicksPerSecond : 0;
+    private static double Seconds(int pid) => Stat(pid) is { } f ? (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) / TicksPerSecond : 0;
 
     public static long ResidentBytes(int pid) =>
-        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024).FirstOrDefault();
+        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024).FirstOrDefault();
 }

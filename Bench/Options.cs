@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Sessions.Bench;
 
 public sealed record TokenResponse(string AccessToken, string RefreshToken);
@@ -16,11 +18,11 @@ public sealed record Options(string Scenario, string[] Urls, int Users, int Seco
     {
         string Value(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
         var pids = Value("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries)
-            .Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1].Split('+').Select(int.Parse).ToArray());
-        return new Options(args.FirstOrDefault() ?? "refresh", Value("--url", "http://127.0.0.1:5080").Split(','), int.Parse(Value("--users", "64")),
-            int.Parse(Value("--seconds", "20")), int.Parse(Value("--warmup", "10")), int.Parse(Value("--sessions", "1000")),
+            .Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1].Split('+').Select(pid => int.Parse(pid, CultureInfo.InvariantCulture)).ToArray());
+        return new Options(args.FirstOrDefault() ?? "refresh", Value("--url", "http://127.0.0.1:5080").Split(','), int.Parse(Value("--users", "64"), CultureInfo.InvariantCulture),
+            int.Parse(Value("--seconds", "20"), CultureInfo.InvariantCulture), int.Parse(Value("--warmup", "10"), CultureInfo.InvariantCulture), int.Parse(Value("--sessions", "1000"), CultureInfo.InvariantCulture),
             Value("--tokens", "") is { Length: > 0 } t ? t : null, pids, Value("--database", "") is { Length: > 0 } d ? d : null,
-            int.Parse(Value("--flood", "600")), Value("--seed", "") is { Length: > 0 } s ? s : null,
+            int.Parse(Value("--flood", "600"), CultureInfo.InvariantCulture), Value("--seed", "") is { Length: > 0 } s ? s : null,
             new Uri(Value("--silo-metrics", "http://127.0.0.1:8100/metrics")));
     }
 }

@@ -22,9 +22,8 @@ public static class GrainsSetup
         services.AddMetrics();
         services.AddSingleton<SessionsInstruments>();
         services.Configure<PasswordHasherOptions>(configuration.GetSection(PasswordHashingOptions.Section));
-        services.AddOptions<PasswordHashingOptions>().Bind(configuration.GetSection(PasswordHashingOptions.Section))
-            .Validate(o => o.Concurrency >= 1 && o.MaxQueue >= 0, "PasswordHashing:Concurrency must be at least 1 and PasswordHashing:MaxQueue not negative.")
-            .ValidateOnStart();
+        services.AddOptions<PasswordHashingOptions>().Bind(configuration.GetSection(PasswordHashingOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PasswordHashingOptions>, PasswordHashingOptionsValidator>();
         services.AddSingleton<IPasswordHasher<UserState>, PasswordHasher<UserState>>();
         services.AddSingleton<PasswordHashing>();
         return services;

@@ -15,6 +15,19 @@ public sealed class PasswordHashingOptions
     public int MaxQueue { get; set; } = 128;
 }
 
+public sealed class PasswordHashingOptionsValidator : IValidateOptions<PasswordHashingOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PasswordHashingOptions o)
+    {
+        var errors = new List<string>();
+        if (o.Concurrency < 1)
+            errors.Add($"{PasswordHashingOptions.Section}:Concurrency must be at least 1 (it is {o.Concurrency}).");
+        if (o.MaxQueue < 0)
+            errors.Add($"{PasswordHashingOptions.Section}:MaxQueue must not be negative (it is {o.MaxQueue}).");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
 /// <summary>Which queue a hash waits in when every core is busy.</summary>
 public enum HashingLane
 {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Sessions.Hosting;
 
@@ -39,9 +40,15 @@ public sealed class ClusterSettings
     public int SiloPortForInstance => SiloPort + Instance;
     public int GatewayPortForInstance => GatewayPort + Instance;
 
-    public static ClusterSettings From(IConfiguration configuration)
+    /// <summary>The "Cluster" section, checked by <see cref="ClusterSettingsValidator"/>; needed while the host is built.</summary>
+    public static ClusterSettings From(IConfiguration configuration) =>
+        BuildTimeOptions.Bind(configuration.GetSection(Section), new ClusterSettingsValidator(), new ClusterSettings());
+}
+
+public sealed class ClusterSettingsValidator : IValidateOptions<ClusterSettings>
+{
+    public ValidateOptionsResult Validate(string? name, ClusterSettings settings)
     {
-        var settings = configuration.GetSection(Section).Get<ClusterSettings>() ?? new ClusterSettings();
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(settings.ClusterId)) errors.Add("Cluster:ClusterId must be set.");
         if (string.IsNullOrWhiteSpace(settings.ServiceId)) errors.Add("Cluster:ServiceId must be set.");
@@ -54,6 +61,6 @@ public sealed class ClusterSettings
             errors.Add($"Cluster:NumMissedProbesLimit must be at least 1 (it is {settings.NumMissedProbesLimit}).");
         if (!System.Net.IPAddress.TryParse(settings.AdvertisedAddress, out _))
             errors.Add($"Cluster:AdvertisedAddress must be an IP address (it is \"{settings.AdvertisedAddress}\").");
-        return errors.Count == 0 ? settings : throw new InvalidOperationException(string.Join(Environment.NewLine, errors));
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

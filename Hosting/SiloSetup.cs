@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using System.Net;
 using Orleans.Configuration;
 using Orleans.Serialization;
@@ -19,6 +20,9 @@ public static class SiloSetup
     /// </summary>
     public static IHostApplicationBuilder AddSessionsSilo(this IHostApplicationBuilder builder, Action<ISiloBuilder>? configure = null)
     {
+        // Grains key accounts by the NFKC form of the email, which .NET computes only with ICU: no silo without it.
+        if (!Credentials.CanNormalizeEmails)
+            throw new InvalidOperationException("A silo normalizes emails with ICU: it must run without invariant globalization, with libicu installed.");
         var configuration = builder.Configuration;
         var (cluster, connectionString) = builder.AddSessionsDefaults();
 
@@ -26,6 +30,7 @@ public static class SiloSetup
             builder.Services.PostConfigure<Grains.SessionOptions>(o => o.RefreshTokenPepper ??= DevelopmentPepper);
 
         builder.Services.AddSessionGrains(configuration);
+        builder.Services.AddSingleton<IValidateOptions<Grains.SessionOptions>, ReuseGraceWindowValidator>();
         builder.Services.AddStatePurger(configuration, connectionString);
         builder.UseOrleans(silo =>
         {
@@ -77,13 +82,28 @@ public static class SiloSetup
 
     public static IServiceCollection AddStatePurger(this IServiceCollection services, IConfiguration configuration, string connectionString)
     {
-        services.AddOptions<PurgeOptions>().Bind(configuration.GetSection(PurgeOptions.Section))
-            .Validate(o => o.Interval > TimeSpan.Zero && o.Delay >= TimeSpan.Zero && o.BatchSize > 0,
-                "Purge:Interval must be positive, Purge:Delay not negative and Purge:BatchSize at least 1.")
-            .ValidateOnStart();
+        services.AddOptions<PurgeOptions>().Bind(configuration.GetSection(PurgeOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PurgeOptions>, PurgeOptionsValidator>();
         services.AddSmallDataSource(connectionString);
         services.AddSingleton<StatePurger>();
         services.AddHostedService(sp => sp.GetRequiredService<StatePurger>());
         return services;
+    }
+}
+
+/// <summary>
+/// Every silo: the Api resends a refresh whose answer was lost (a silo stopped or failed) once its Cluster:ResponseTimeout
+/// is over, and that resend of a rotated token is a replay only inside the reuse grace window; past it, reuse detection.
+/// </summary>
+public sealed class ReuseGraceWindowValidator(IOptions<ClusterSettings> cluster) : IValidateOptions<Grains.SessionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, Grains.SessionOptions options)
+    {
+        var responseTimeout = cluster.Value.ResponseTimeout;
+        return options.ReuseGraceWindow > responseTimeout
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(
+                $"{Grains.SessionOptions.Section}:ReuseGraceWindow ({options.ReuseGraceWindow}) must be longer than {ClusterSettings.Section}:ResponseTimeout " +
+                $"({responseTimeout}): the Api resends a refresh whose answer was lost, which is a replay only inside the grace window.");
     }
 }

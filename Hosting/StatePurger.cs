@@ -18,6 +18,21 @@ public sealed class PurgeOptions
     public int BatchSize { get; set; } = 5000;
 }
 
+public sealed class PurgeOptionsValidator : IValidateOptions<PurgeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PurgeOptions o)
+    {
+        var errors = new List<string>();
+        if (o.Interval <= TimeSpan.Zero)
+            errors.Add($"{PurgeOptions.Section}:Interval must be a positive duration (it is {o.Interval}).");
+        if (o.Delay < TimeSpan.Zero)
+            errors.Add($"{PurgeOptions.Section}:Delay must not be negative (it is {o.Delay}).");
+        if (o.BatchSize < 1)
+            errors.Add($"{PurgeOptions.Section}:BatchSize must be at least 1 (it is {o.BatchSize}).");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
 /// <summary>
 /// Deletes grain-state rows whose purge time (expiry or revocation of a session) has passed, through
 /// the partial index on purgeafter: no table scan, no work on the request path. Every silo runs it;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -8,7 +9,7 @@ using OpenTelemetry.Trace;
 
 namespace Sessions.Hosting;
 
-/// <summary>Metrics and traces of every Sessions process, exported with OpenTelemetry.</summary>
+/// <summary>Metrics, traces and logs of every Sessions process, exported with OpenTelemetry.</summary>
 public static class Telemetry
 {
     /// <summary>What the platform emits by itself that an operator needs beside ours.</summary>
@@ -29,7 +30,8 @@ public static class Telemetry
     /// <summary>
     /// Metrics always (scraped from the management port, and pushed over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set,
     /// as .NET Aspire's service defaults do); traces only with an OTLP endpoint, since recording spans nobody exports
-    /// would cost the hot path for nothing.
+    /// would cost the hot path for nothing. Logs too go over OTLP when it is set: the security events are structured logs,
+    /// the audit trail, and arrive there with their fields.
     /// </summary>
     public static IHostApplicationBuilder AddSessionsTelemetry(this IHostApplicationBuilder builder, string serviceName)
     {
@@ -43,7 +45,11 @@ public static class Telemetry
                 .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/metrics"))
                 .AddSource(TraceSources));
         if (otlp)
+        {
+            builder.Logging.AddOpenTelemetry(logging => (logging.IncludeFormattedMessage, logging.IncludeScopes) = (true, true));
+            // One exporter for the three signals.
             telemetry.UseOtlpExporter();
+        }
         return builder;
     }
 }

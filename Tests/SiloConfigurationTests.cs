@@ -1,8 +1,12 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Sessions.Api;
 using Sessions.Hosting;
+using Sessions.Tests.EndToEnd;
+using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests;
 
@@ -76,8 +80,96 @@ public sealed class SiloConfigurationTests
     [InlineData("Cluster:Instance", "-1", "Cluster:Instance must be between 0 and 999")]
     public void Invalid_cluster_settings_are_refused(string key, string value, string message)
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Build("Production", With(key, value)));
+        var error = Assert.Throws<OptionsValidationException>(() => Build("Production", With(key, value)));
 
         Assert.Contains(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData("PasswordHashing:Concurrency", "0", "PasswordHashing:Concurrency must be at least 1")]
+    [InlineData("Purge:BatchSize", "0", "Purge:BatchSize must be at least 1")]
+    [InlineData("Purge:Interval", "00:00:00", "Purge:Interval must be a positive duration")]
+    public async Task Invalid_hashing_and_purge_options_stop_the_start(string key, string value, string message)
+    {
+        using var host = Build("Production", With(key, value));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public async Task A_reuse_grace_window_not_longer_than_the_response_timeout_stops_the_start()
+    {
+        using var host = Build("Production", With("Sessions:ReuseGraceWindow", "00:00:05"));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Sessions:ReuseGraceWindow (00:00:05) must be longer than Cluster:ResponseTimeout (00:00:05)", error.Message);
+    }
+
+    [Fact]
+    public void A_plain_silo_has_no_api_options_to_hold_the_collection_age_against()
+    {
+        using var host = Build("Production", With("Sessions:SessionCollectionAge", "00:02:00"));
+
+        Assert.Equal(TimeSpan.FromMinutes(2), host.Services.GetRequiredService<IOptions<Grains.SessionOptions>>().Value.SessionCollectionAge);
+    }
+
+    [Fact]
+    public async Task A_co_hosted_node_refuses_a_collection_age_within_the_access_token_and_dpop_windows()
+    {
+        // 15 min access tokens + 60 s DPoP proofs + 2 x 30 s clock skew: 17 min.
+        var settings = With("Sessions:SessionCollectionAge", "00:17:00");
+        settings["Api:HostsSilo"] = "true";
+        settings["Api:KeyEncryptionKey"] = Convert.ToBase64String(new byte[32]);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddSessionsCluster();
+        builder.AddSessionsApi();
+        await using var app = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Sessions:SessionCollectionAge (00:17:00) must be longer than Api:AccessTokenLifetime + Api:DpopProofLifetime + 2 x Api:ClockSkew (00:17:00)", error.Message);
+    }
+
+    [Fact]
+    public async Task The_silo_process_exits_at_once_naming_both_options_when_the_grace_window_is_too_short()
+    {
+        using var silo = StartSilo(new() { ["Sessions__ReuseGraceWindow"] = "00:00:03" });
+
+        Assert.NotEqual(0, await silo.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("Sessions:ReuseGraceWindow (00:00:03) must be longer than Cluster:ResponseTimeout (00:00:05)", silo.Output);
+    }
+
+    [Fact]
+    public async Task The_silo_process_runs_with_icu_and_refuses_to_start_without_it()
+    {
+        var runtimeConfig = Path.Combine(Path.GetDirectoryName(typeof(Sessions.Silo.SiloManagement).Assembly.Location)!, "Silo.runtimeconfig.json");
+        Assert.Contains("\"System.Globalization.Invariant\": false", File.ReadAllText(runtimeConfig));
+
+        using var silo = StartSilo(new() { ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1" });
+
+        Assert.NotEqual(0, await silo.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("A silo normalizes emails with ICU", silo.Output);
+    }
+
+    /// <summary>The built Silo, with a configuration that is valid but for <paramref name="settings"/>; nothing it needs is reachable.</summary>
+    private static ServiceProcess StartSilo(Dictionary<string, string> settings)
+    {
+        var ports = FreePorts.Consecutive(3);
+        var environment = new Dictionary<string, string>
+        {
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["ConnectionStrings__Sessions"] = Valid["ConnectionStrings:Sessions"]!,
+            ["Sessions__RefreshTokenPepper"] = Valid["Sessions:RefreshTokenPepper"]!,
+            ["Cluster__SiloPort"] = ports.ToString(CultureInfo.InvariantCulture),
+            ["Cluster__GatewayPort"] = (ports + 1).ToString(CultureInfo.InvariantCulture),
+            ["Management__Port"] = (ports + 2).ToString(CultureInfo.InvariantCulture),
+        };
+        foreach (var (key, value) in settings)
+            environment[key] = value;
+        return ServiceProcess.Start("Silo", environment);
     }
 }

@@ -4,12 +4,12 @@ using Sessions.Hosting;
 
 namespace Sessions.Api.Health;
 
-/// <summary>The Api's readiness: the database (every process), a silo and a signing key (this node).</summary>
+/// <summary>The Api's readiness: a silo and a signing key (this node), beside the database (every process: AddServiceDefaults).</summary>
 public static class HealthApi
 {
     public static IServiceCollection AddApiReadinessChecks(this IServiceCollection services)
     {
-        services.AddReadinessChecks()
+        services.AddHealthChecks()
             .AddCheck<ClusterHealthCheck>("cluster", tags: [HealthEndpoints.Ready])
             .AddCheck<SigningKeyHealthCheck>("signing-keys", tags: [HealthEndpoints.Ready]);
         return services;

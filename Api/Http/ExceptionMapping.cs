@@ -7,7 +7,7 @@ namespace Sessions.Api.Http;
 
 /// <summary>
 /// The last word on exceptions: cluster or storage trouble is 503 with Retry-After, a client's bad
-/// request keeps its status, anything else is a bare 500. No exception text reaches a response.
+/// request keeps its status, a request its client aborted gets nothing, anything else is a bare 500. No exception text reaches a response.
 /// </summary>
 public sealed partial class ExceptionMapping(IOptions<ApiOptions> options, ClusterConnection cluster, ILogger<ExceptionMapping> logger) : IExceptionHandler
 {
@@ -17,6 +17,11 @@ public sealed partial class ExceptionMapping(IOptions<ApiOptions> options, Clust
             return false;
         switch (exception)
         {
+            // The client gave up: not an outage, and nobody is left to read an answer.
+            case OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested:
+                LogAborted(logger, httpContext.Request.Path);
+                httpContext.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+                return true;
             case BadHttpRequestException bad:
                 await Problems.WriteAsync(httpContext, bad.StatusCode, Problems.InvalidRequest, "The request could not be read.");
                 return true;
@@ -33,6 +38,9 @@ public sealed partial class ExceptionMapping(IOptions<ApiOptions> options, Clust
                 return true;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Request to {Path} was aborted by its client")]
+    private static partial void LogAborted(ILogger logger, PathString path);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request to {Path} answered 503: the cluster or its storage failed")]
     private static partial void LogUnavailable(ILogger logger, Exception exception, string path);

@@ -12,7 +12,9 @@ namespace Sessions.Tests.Browser;
 [Collection(BrowserCluster.Name)]
 public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper output)
 {
-    private static readonly string Screenshot = Path.Combine(Repository.Root, "docs", "images", "demo.png");
+    /// <summary>Gitignored: scripts/screenshots.sh copies them to docs/images/ when the README's pictures should change.</summary>
+    private static readonly string Screenshots = Path.Combine(Repository.Root, ".local", "screenshots");
+    private static readonly string Screenshot = Path.Combine(Screenshots, "demo.png");
 
     private string DemoUrl(string origin) => $"{origin}/demo/?api={Uri.EscapeDataString(fixture.ApiOrigin)}";
 
@@ -292,7 +294,8 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
         await page.WaitForTimeoutAsync(3000); // the dashboard polls the silo every second: let the charts fill
 
         Assert.Equal(200, response!.Status);
-        var shot = Path.Combine(Repository.Root, "docs", "images", "dashboard.png");
+        var shot = Path.Combine(Screenshots, "dashboard.png");
+        Directory.CreateDirectory(Screenshots);
         await page.ScreenshotAsync(new() { Path = shot });
         Assert.True(new FileInfo(shot).Length > 10_000);
     }

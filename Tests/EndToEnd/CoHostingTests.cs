@@ -16,7 +16,12 @@ public sealed class CoHostingTests() : ProcessClusterTest(silos: 2, apis: 2)
     private const int CoHosted = 1;
 
     protected override Dictionary<string, string> Environment() =>
-        new(base.Environment()) { ["Sessions__ReuseGraceWindow"] = "00:00:01" };
+        new(base.Environment())
+        {
+            // A short window to reach reuse detection quickly; the response timeout must stay under it (a silo checks).
+            ["Sessions__ReuseGraceWindow"] = "00:00:03",
+            ["Cluster__ResponseTimeout"] = "00:00:02.500",
+        };
 
     private ServiceProcess StartCoHostedApi() => StartApi(CoHosted, new()
     {
@@ -37,7 +42,7 @@ public sealed class CoHostingTests() : ProcessClusterTest(silos: 2, apis: 2)
         Assert.NotEqual(first.Refresh, rotated.Refresh);
         Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(Me(rotated))).StatusCode);
 
-        await Task.Delay(TimeSpan.FromSeconds(1.5)); // past the grace window: the old token is reuse
+        await Task.Delay(TimeSpan.FromSeconds(3.5)); // past the grace window: the old token is reuse
         await (await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = first.Refresh })).AssertProblemAsync(403, "invalid_grant");
         await (await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = rotated.Refresh })).AssertProblemAsync(403, "invalid_grant");
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(Me(rotated))).StatusCode);

@@ -12,7 +12,12 @@ namespace Sessions.Tests.EndToEnd;
 public sealed class EndToEndTests() : ProcessClusterTest(silos: 1, apis: 1)
 {
     protected override Dictionary<string, string> Environment() =>
-        new(base.Environment()) { ["Sessions__ReuseGraceWindow"] = "00:00:01" };
+        new(base.Environment())
+        {
+            // A short window to reach reuse detection quickly; the response timeout must stay under it (a silo checks).
+            ["Sessions__ReuseGraceWindow"] = "00:00:03",
+            ["Cluster__ResponseTimeout"] = "00:00:02.500",
+        };
 
     [Fact]
     public async Task Login_refresh_reuse_and_the_family_is_dead()
@@ -33,7 +38,7 @@ public sealed class EndToEndTests() : ProcessClusterTest(silos: 1, apis: 1)
         var me = new HttpRequestMessage(HttpMethod.Get, "/me") { Headers = { Authorization = new("Bearer", rotated.GetProperty("accessToken").GetString()) } };
         Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(me)).StatusCode);
 
-        await Task.Delay(TimeSpan.FromSeconds(1.5)); // past the 1 s grace window configured above
+        await Task.Delay(TimeSpan.FromSeconds(3.5)); // past the 3 s grace window configured above
         await (await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = first })).AssertProblemAsync(403, "invalid_grant");
 
         await (await http.PostAsJsonAsync("/auth/refresh", new { refreshToken = rotated.GetProperty("refreshToken").GetString() }))

@@ -79,6 +79,15 @@ public sealed class ServiceProcess : IDisposable
         await _process.WaitForExitAsync(wait.Token);
     }
 
+    /// <summary>Waits for a process the test expects to stop by itself (one refusing its configuration); its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        _exitExpected = true;
+        using var wait = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(wait.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>The lines of output that contain <paramref name="text"/>.</summary>
     public IEnumerable<string> Lines(string text) => Output.Split('\n').Where(line => line.Contains(text, StringComparison.Ordinal));
 
