@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace Sessions.Api;
 
-/// <summary>The Api's options: the "Api" configuration section. Every limit and lifetime of API.md is here or in "Sessions".</summary>
+/// <summary>The Api's options: the "Api" configuration section. Every limit and lifetime of docs/http-api.md#bodies-and-limits is here or in "Sessions".</summary>
 public sealed class ApiOptions
 {
     public const string Section = "Api";

@@ -94,8 +94,10 @@ public static class ApiSetup
         services.AddSingleton<RefreshTokenTransport>();
         services.AddSingleton<DpopProofValidator>();
 
-        // No default authenticate scheme: a token is checked only where an endpoint asks for one (the default policy
-        // names the scheme), so an Authorization header sent anywhere else costs no signature check.
+        // No default authenticate scheme (ASP.NET Core would make the only scheme the default): a token is checked only
+        // where an endpoint asks for one, as the default policy names the scheme, so an Authorization header sent
+        // anywhere else costs no signature check and is not counted against the access-token limit.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         services.AddAuthentication(o => o.DefaultChallengeScheme = JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>, AccessTokenValidation>();
         services.AddAuthorizationBuilder().SetDefaultPolicy(new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme)

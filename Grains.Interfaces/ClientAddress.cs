@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace Sessions;
 
-/// <summary>How the limits of API.md tell clients apart by address.</summary>
+/// <summary>How the limits (docs/http-api.md#rate-limits) tell clients apart by address.</summary>
 public static class ClientAddress
 {
     /// <summary>

@@ -29,7 +29,7 @@ public static class Credentials
         && address.Host.Contains('.');
 
     /// <summary>
-    /// The one form in which an email is compared, keyed and stored (docs/http-api.md#limits-and-malformed-requests:
+    /// The one form in which an email is compared, keyed and stored (docs/http-api.md#register:
     /// NFKC and case folding): trimmed, NFKC, lower-cased (invariant culture, with the capital dotted I folded to
     /// "i" + combining dot as Unicode's case folding does: .NET leaves it upper-case), and NFKC again, since
     /// lower-casing can leave a string that is not in NFKC. The email must be well-formed UTF-16

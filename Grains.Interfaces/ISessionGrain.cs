@@ -10,7 +10,7 @@ public interface ISessionGrain : IGrainWithGuidKey
 
     /// <summary>
     /// Presents a refresh token: for a DPoP-bound session first the proof's key and jti, then rotation, grace replay
-    /// or reuse detection (API.md rules 1-5). Past the attempt's deadline the caller has given up (and answered 503),
+    /// or reuse detection (docs/http-api.md#rotation-and-reuse-detection, rules 1-5). Past the attempt's deadline the caller has given up (and answered 503),
     /// so the request is dropped unjudged.
     /// </summary>
     [Alias("RefreshAttempt")]

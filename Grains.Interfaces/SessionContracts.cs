@@ -20,7 +20,7 @@ public sealed record SessionStart(
     [property: Id(6)] string? DpopJkt = null);
 
 /// <summary>
-/// What the Api learnt from a DPoP proof that passed its stateless checks (API.md, "DPoP"): the key's RFC 7638
+/// What the Api learnt from a DPoP proof that passed its stateless checks (docs/http-api.md#dpop-sender-constrained-tokens): the key's RFC 7638
 /// thumbprint, and the proof's jti and iat. <see cref="ReplayableUntil"/> is when the Api's own checks stop passing
 /// the proof (iat + Api:DpopProofLifetime + Api:ClockSkew): the grain that accepts the jti remembers it that long.
 /// </summary>
@@ -91,7 +91,7 @@ public sealed record SessionGrant(
     [property: Id(5)] DateTimeOffset RefreshTokenExpiresAt,
     [property: Id(6)] string? DpopJkt = null);
 
-/// <summary>The outcomes of presenting a refresh token (API.md, "Rotation and reuse detection").</summary>
+/// <summary>The outcomes of presenting a refresh token (docs/http-api.md#rotation-and-reuse-detection).</summary>
 [GenerateSerializer, Alias("Sessions.RefreshStatus")]
 public enum RefreshStatus
 {

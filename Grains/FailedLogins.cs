@@ -3,7 +3,7 @@ namespace Sessions.Grains;
 /// <summary>
 /// The failed logins of one email inside the window (a wrong current password of a password change is one too), in
 /// memory, for known and unknown emails alike, so neither answers nor timing tell whether an account exists
-/// (docs/http-api.md#limits-and-malformed-requests). A source is a client address, a known device or a signed-in
+/// (docs/http-api.md#failed-login-limit). A source is a client address, a known device or a signed-in
 /// session. A source is held back after MaxFailedLogins of its own failures. Every address is held back after
 /// MaxFailedLoginsPerAccount failures from all addresses together, so a guess spread over many addresses is still
 /// capped; known devices and sessions are not (docs/http-api.md#known-devices-and-tighter-limits): their failures are

@@ -5,7 +5,7 @@ namespace Sessions.Grains;
 /// that proof anyway (<see cref="DpopProof.ReplayableUntil"/>). No shared cache: every request of a bound session
 /// reaches its session grain (and every login its email's index grain), which answers alone. Bounded: past
 /// <see cref="Capacity"/> the oldest jti is forgotten. What is forgotten (by eviction, or when the grain re-activates,
-/// on this silo or another) can be replayed until it expires: the documented limit (docs/http-api.md#dpop-sender-constrained-tokens-optional-rfc-9449).
+/// on this silo or another) can be replayed until it expires: the documented limit (docs/http-api.md#dpop-sender-constrained-tokens).
 /// </summary>
 public sealed class RecentProofs
 {

@@ -7,7 +7,7 @@ namespace Sessions.Grains;
 
 /// <summary>
 /// The single writer of one session and its refresh-token family. Orleans runs one call at a
-/// time here (non-reentrant), which is what serializes concurrent refreshes (API.md rule 3).
+/// time here (non-reentrant), which is what serializes concurrent refreshes (rule 3 of docs/http-api.md#rotation-and-reuse-detection).
 /// </summary>
 [GrainType("session")]
 public sealed partial class SessionGrain(
@@ -237,7 +237,7 @@ public sealed partial class SessionGrain(
         if (!_state.RecordExists)
         {
             // A token naming no session (forged, or purged) must not keep an activation alive: a flood of
-            // them would fill the silo (API.md, "Limits").
+            // them would fill the silo (docs/http-api.md#forged-refresh-tokens).
             DeactivateOnIdle();
             token = default;
             return false;

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace Sessions.Grains;
 
-/// <summary>Lifetimes, windows and limits of API.md; bound from the "Sessions" configuration section.</summary>
+/// <summary>Lifetimes, windows and limits (docs/http-api.md#session-lifetimes and docs/http-api.md#failed-login-limit); bound from the "Sessions" configuration section.</summary>
 public sealed class SessionOptions
 {
     public const string Section = "Sessions";

@@ -36,7 +36,7 @@ public sealed record SessionState : IPurgeable
     /// <summary>DPoP: the RFC 7638 SHA-256 thumbprint (43 characters) of the key the session is bound to for its whole life; null when unbound.</summary>
     [Id(14)] public string? DpopJkt { get; init; }
 
-    /// <summary>How many of the most recent rotations are remembered for the grace rule (API.md rule 2).</summary>
+    /// <summary>How many of the most recent rotations are remembered for the grace rule (rule 2 of docs/http-api.md#rotation-and-reuse-detection).</summary>
     public const int RememberedRotations = 8;
 
     public bool IsActiveAt(DateTimeOffset now) => RevokedAt is null && now < ExpiresAt;

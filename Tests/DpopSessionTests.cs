@@ -5,7 +5,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests;
 
 /// <summary>
-/// API.md, "DPoP", at grain level: the session grain holds the bound key's thumbprint and decides binding and replay
+/// docs/http-api.md#dpop-sender-constrained-tokens, at grain level: the session grain holds the bound key's thumbprint and decides binding and replay
 /// alone, from the proof summaries the Api passes on (the Api's own checks are DpopApiTests').
 /// </summary>
 [Collection(MemoryCluster.Name)]
@@ -130,7 +130,7 @@ public sealed class DpopSessionTests(MemoryClusterFixture fixture) : IDisposable
     public async Task A_replay_after_the_grain_reactivates_is_accepted_the_documented_limit()
     {
         // The jtis live in the activation's memory only: a new activation (after a deactivation, or on another silo when
-        // this one fails) does not know them, and takes a replay within the proof lifetime. API.md and README say so.
+        // this one fails) does not know them, and takes a replay within the proof lifetime. docs/http-api.md#dpop-sender-constrained-tokens says so.
         var session = await BoundSessionAsync();
         var grain = _grains.Session(session);
         var proof = _key.Accepted(Now);

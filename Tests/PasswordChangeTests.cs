@@ -3,7 +3,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests;
 
 /// <summary>
-/// POST /auth/password in the grains (API.md, the endpoint's row; ASVS 5.0 §7.4.3: other sessions end when a
+/// POST /auth/password in the grains (docs/http-api.md#change-password; ASVS 5.0 §7.4.3: other sessions end when a
 /// credential changes): the email index's failed-login limits, the user grain's change and revocations, and
 /// logins on another device racing the change. Memory storage and a fake clock.
 /// </summary>

@@ -2,7 +2,7 @@ using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests;
 
-/// <summary>API.md, "Rotation and reuse detection": one test per rule, on a TestCluster with memory storage.</summary>
+/// <summary>docs/http-api.md#rotation-and-reuse-detection: one test per rule, on a TestCluster with memory storage.</summary>
 [Collection(MemoryCluster.Name)]
 public sealed class RotationTests(MemoryClusterFixture fixture)
 {

@@ -18,7 +18,7 @@ public sealed class FaultyStorageCluster : ICollectionFixture<FaultyStorageClust
     public const string Name = "faulty storage cluster";
 }
 
-/// <summary>API.md rule 4 and DESIGN.md invariants 1-2 when the database fails underneath a session.</summary>
+/// <summary>Rule 4 of docs/http-api.md#rotation-and-reuse-detection and docs/design.md#concurrency-and-failure when the database fails underneath a session.</summary>
 [Collection(FaultyStorageCluster.Name)]
 public sealed class StorageFailureTests(FaultyStorageClusterFixture fixture) : IDisposable
 {

@@ -30,7 +30,7 @@ public static class AccountApi
         Caller.SessionId(http)));
 
     /// <summary>
-    /// POST /auth/password (API.md): through the email index, which keeps the failed-login count this request
+    /// POST /auth/password (docs/http-api.md#change-password): through the email index, which keeps the failed-login count this request
     /// shares with login, to the user grain, which stores the new hash and revokes every other session before
     /// the 204. A 503 (a revocation not stored) is finished by sending the same request again.
     /// </summary>

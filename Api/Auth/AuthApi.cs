@@ -7,7 +7,7 @@ using Sessions.Api.Tokens;
 
 namespace Sessions.Api.Auth;
 
-/// <summary>Register, login, refresh, logout and logout-all (API.md endpoint table).</summary>
+/// <summary>Register, login, refresh, logout and logout-all (docs/http-api.md#endpoints).</summary>
 public static partial class AuthApi
 {
     internal const int MaxLoginPasswordLength = 1024;
@@ -143,10 +143,11 @@ public static partial class AuthApi
     /// </summary>
     internal static readonly TimeSpan InvalidRefreshTokenFloor = TimeSpan.FromMilliseconds(10);
 
-    private static Task AnswerNoSoonerAsync(long started, TimeSpan floor)
+    private static async Task AnswerNoSoonerAsync(long started, TimeSpan floor)
     {
-        var wait = floor - Stopwatch.GetElapsedTime(started);
-        return wait > TimeSpan.Zero ? Task.Delay(wait) : Task.CompletedTask;
+        // Timers tick in whole milliseconds and may fire a fraction early: wait again until the floor has passed.
+        for (var wait = floor - Stopwatch.GetElapsedTime(started); wait > TimeSpan.Zero; wait = floor - Stopwatch.GetElapsedTime(started))
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)));
     }
 
     /// <summary>

@@ -4,7 +4,7 @@ using Sessions.Api.Http;
 
 namespace Sessions.Api.Auth;
 
-/// <summary>Where a refresh token travels (API.md, "Refresh-token transport").</summary>
+/// <summary>Where a refresh token travels (docs/http-api.md#refresh-token-transport).</summary>
 public sealed class RefreshTokenTransport(IOptions<ApiOptions> options)
 {
     public const string CookieName = "refresh_token";

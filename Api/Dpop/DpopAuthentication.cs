@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Sessions.Api.Dpop;
 
 /// <summary>
-/// Access tokens at protected endpoints (API.md, "DPoP"): a bound token (cnf.jkt) only as "Authorization: DPoP" with a
+/// Access tokens at protected endpoints (docs/http-api.md#dpop-sender-constrained-tokens): a bound token (cnf.jkt) only as "Authorization: DPoP" with a
 /// proof whose ath is the token's hash and whose key is cnf.jkt; an unbound one only as Bearer. A request sent with
 /// the DPoP scheme carries this feature, and so does any request refused for a DPoP reason: its challenge is then
 /// "DPoP error=…, algs=ES256" instead of Bearer. Bearer requests with unbound tokens never allocate it.

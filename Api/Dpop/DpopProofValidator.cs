@@ -15,7 +15,7 @@ public enum DpopProofStatus
     /// <summary>No DPoP header.</summary>
     None,
     Valid,
-    /// <summary>A DPoP header that fails a check of API.md ("Proof checks").</summary>
+    /// <summary>A DPoP header that fails a check of docs/http-api.md#dpop-sender-constrained-tokens.</summary>
     Invalid,
 }
 
@@ -26,7 +26,7 @@ public readonly record struct DpopProofRead(DpopProofStatus Status, DpopProof? P
 }
 
 /// <summary>
-/// The stateless checks of a DPoP proof (RFC 9449 section 4.3, API.md "Proof checks"), made once per request: one
+/// The stateless checks of a DPoP proof (RFC 9449 section 4.3, docs/http-api.md#dpop-sender-constrained-tokens), made once per request: one
 /// header of at most 4 KB, a compact JWS with typ dpop+jwt, alg ES256 and a public P-256 jwk, a signature by that
 /// key, jti, htm, htu, iat and, with an access token, ath. Replay is the grains' part: the proof's jti goes to the
 /// session grain (or, at login, the email's index grain). Nothing a client sends is cached here: each proof's key is

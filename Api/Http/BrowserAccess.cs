@@ -11,7 +11,7 @@ public static class BrowserAccess
     /// <summary>Where the build copies Client/ (the browser module and the demo page).</summary>
     private static readonly string ClientFolder = Path.Combine(AppContext.BaseDirectory, "client");
 
-    /// <summary>API.md, "Browsers on other origins": Api:AllowedOrigins, with credentials, never "*".</summary>
+    /// <summary>docs/http-api.md#browsers-on-other-origins-cors: Api:AllowedOrigins, with credentials, never "*".</summary>
     public static IServiceCollection AddBrowserAccess(this IServiceCollection services)
     {
         services.AddCors();

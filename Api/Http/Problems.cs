@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Sessions.Api.Http;
 
-/// <summary>The error codes of API.md and the RFC 9457 problem bodies that carry them.</summary>
+/// <summary>The error codes of docs/http-api.md#errors and the RFC 9457 problem bodies that carry them.</summary>
 public static class Problems
 {
     public const string InvalidRequest = "invalid_request";

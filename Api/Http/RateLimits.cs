@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Sessions.Api.Http;
 
 /// <summary>
-/// Per-client-address limits on the endpoints anyone can call (docs/http-api.md#limits-and-malformed-requests), on
+/// Per-client-address limits on the endpoints anyone can call (docs/http-api.md#rate-limits), on
 /// the endpoints that take an access token (docs/http-api.md#known-devices-and-tighter-limits), and who the client is
 /// behind the configured trusted proxies.
 /// </summary>

@@ -12,7 +12,7 @@ namespace Sessions.Api.Tokens;
 /// Bearer validation: ES256 only, our issuer and audience, typ at+jwt, lifetime on the session clock
 /// with a small skew, a key from the ring by kid; then the session itself must still be live, so a
 /// revoked session's access tokens stop working at once. A DPoP-bound token (cnf.jkt) is taken only with the DPoP
-/// scheme and a proof by its key, whose jti its session grain accepts once (API.md, "DPoP").
+/// scheme and a proof by its key, whose jti its session grain accepts once (docs/http-api.md#dpop-sender-constrained-tokens).
 /// </summary>
 public sealed class AccessTokenValidation(
     SigningKeys keys,

@@ -10,7 +10,7 @@ using Sessions.Api.Keys;
 
 namespace Sessions.Tests.Api;
 
-/// <summary>Access tokens as issued, and every forgery API.md says must be a 401 at a protected endpoint.</summary>
+/// <summary>Access tokens as issued, and every forgery docs/http-api.md#access-token says must be a 401 at a protected endpoint.</summary>
 [Collection(ApiCluster.Name)]
 public sealed class AccessTokenTests(ApiFixture fixture)
 {
@@ -156,6 +156,22 @@ public sealed class AccessTokenTests(ApiFixture fixture)
         var paths = openApi.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
         foreach (var path in new[] { "/auth/register", "/auth/login", "/auth/refresh", "/auth/logout", "/auth/logout-all", "/auth/sessions", "/auth/sessions/{sessionId}", "/me", "/.well-known/jwks.json", "/health/live", "/health/ready" })
             Assert.Contains(path, paths);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_names_the_public_base_url_as_its_server_never_the_host_a_client_sends()
+    {
+        static async Task<string[]> ServersAsync(HttpClient client)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/openapi/v1.json") { Headers = { Host = "evil.example" } };
+            var document = await (await client.SendAsync(request)).JsonAsync();
+            return document.TryGetProperty("servers", out var servers) ? [.. servers.EnumerateArray().Select(s => s.GetProperty("url").GetString()!)] : [];
+        }
+        await using var configured = fixture.CreateFactory(s => s["Api:PublicBaseUrl"] = "https://auth.example.com/sessions/");
+        using var configuredClient = configured.CreateClient();
+
+        Assert.Empty(await ServersAsync(_client));
+        Assert.Equal(["https://auth.example.com/sessions"], await ServersAsync(configuredClient));
     }
 
     [Fact]

@@ -95,7 +95,7 @@ public sealed class ApiCluster : ICollectionFixture<ApiFixture>
     public const string Name = "api";
 }
 
-/// <summary>Steps a client written from API.md would take.</summary>
+/// <summary>Steps a client written from docs/http-api.md would take.</summary>
 public static class Http
 {
     public static string NewEmail() => $"user-{Guid.NewGuid():N}@example.com";
@@ -153,7 +153,7 @@ public static class Http
         return new SetCookie(cookie["refresh_token=".Length..separator], cookie[(separator + 1)..]);
     }
 
-    /// <summary>An RFC 9457 problem body carrying the API.md error code.</summary>
+    /// <summary>An RFC 9457 problem body carrying the error code (docs/http-api.md#errors).</summary>
     public static async Task<JsonElement> AssertProblemAsync(this HttpResponseMessage response, int status, string error)
     {
         var body = await response.Content.ReadAsStringAsync();

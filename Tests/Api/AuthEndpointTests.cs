@@ -2,10 +2,11 @@ using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Sessions.Tests.Infrastructure;
+using Sessions.Api.Auth;
 
 namespace Sessions.Tests.Api;
 
-/// <summary>Register, login, refresh, logout and logout-all, as API.md specifies them on the wire.</summary>
+/// <summary>Register, login, refresh, logout and logout-all, as docs/http-api.md#endpoints specifies them on the wire.</summary>
 [Collection(ApiCluster.Name)]
 public sealed class AuthEndpointTests(ApiFixture fixture)
 {
@@ -262,6 +263,30 @@ public sealed class AuthEndpointTests(ApiFixture fixture)
         var response = await _client.PostJsonAsync("/auth/refresh", new { refreshToken = token });
 
         await response.AssertProblemAsync(403, "invalid_grant");
+    }
+
+    [Fact]
+    public async Task An_invalid_token_is_answered_no_sooner_than_the_floor_whether_or_not_its_session_exists()
+    {
+        var login = await _client.LoginAsync("body");
+        Assert.True(RefreshToken.TryParse(login.RefreshToken, out var real));
+        var signed = new byte[RefreshToken.SignedLength];
+        RefreshToken.WriteSignedPart(signed, real.SessionId, real.Counter);
+        var wrongMac = RefreshToken.Format(signed, new byte[RefreshToken.MacLength]);
+        RefreshToken.WriteSignedPart(signed, Guid.NewGuid(), 0);
+        var noSession = RefreshToken.Format(signed, new byte[RefreshToken.MacLength]);
+
+        foreach (var token in new[] { wrongMac, noSession, wrongMac, "garbage" })
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var response = await _client.PostJsonAsync("/auth/refresh", new { refreshToken = token });
+            var elapsed = clock.Elapsed;
+
+            await response.AssertProblemAsync(403, "invalid_grant");
+            Assert.True(elapsed >= AuthApi.InvalidRefreshTokenFloor, $"answered after {elapsed.TotalMilliseconds:F1} ms");
+        }
+        // The real token was not touched by its forgeries.
+        Assert.Equal(HttpStatusCode.OK, (await _client.PostJsonAsync("/auth/refresh", new { refreshToken = login.RefreshToken })).StatusCode);
     }
 
     [Fact]

@@ -1,8 +1,13 @@
 using System.Net;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Sessions.Api.Keys;
+using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
 
-/// <summary>API.md v2, "Browsers on other origins (CORS)", and the headers every browser-facing answer carries.</summary>
+/// <summary>docs/http-api.md#browsers-on-other-origins-cors, and the headers every browser-facing answer carries.</summary>
 [Collection(ApiCluster.Name)]
 public sealed class BrowserAccessTests(ApiFixture fixture)
 {
@@ -111,5 +116,43 @@ public sealed class BrowserAccessTests(ApiFixture fixture)
 
         Assert.Equal("nosniff", Header(response, "X-Content-Type-Options"));
         Assert.Null(Header(response, "Server"));
+    }
+
+    [Fact]
+    public async Task A_trailing_slash_on_the_origin_or_the_allowed_entry_is_ignored()
+    {
+        await using var factory = await fixture.CreateServingFactoryAsync(s => s["Api:AllowedOrigins:1"] = "https://other.example/");
+        using var client = factory.CreateClient(new() { HandleCookies = false });
+
+        foreach (var origin in new[] { ApiFixture.AllowedOrigin + "/", "https://other.example", "https://Other.Example/" })
+        {
+            var login = await client.LoginAsync("cookie");
+            var refresh = await client.PostJsonAsync("/auth/refresh", new { }, cookie: login.RefreshToken, origin: origin);
+            Assert.True(refresh.StatusCode == HttpStatusCode.OK, $"{origin}: {(int)refresh.StatusCode}");
+            Assert.NotNull(Header(refresh, "Access-Control-Allow-Origin"));
+        }
+        // Only one: two slashes, or a path, are another origin.
+        var other = await client.LoginAsync("cookie");
+        await (await client.PostJsonAsync("/auth/refresh", new { }, cookie: other.RefreshToken, origin: ApiFixture.AllowedOrigin + "//"))
+            .AssertProblemAsync(403, "origin_not_allowed");
+    }
+
+    [Fact]
+    public async Task A_refused_origin_is_logged_without_control_characters()
+    {
+        var logs = new CapturedLogs();
+        await using var factory = fixture.CreateFactory(configure: web => web.ConfigureTestServices(s => s.AddSingleton<ILoggerProvider>(logs)));
+        await factory.Services.GetRequiredService<SigningKeys>().RefreshAsync();
+        using var client = factory.CreateClient(new() { HandleCookies = false });
+        var login = await client.LoginAsync("cookie");
+        var refresh = new HttpRequestMessage(HttpMethod.Post, "/auth/refresh") { Content = System.Net.Http.Json.JsonContent.Create(new { }) };
+        refresh.Headers.TryAddWithoutValidation("Cookie", $"refresh_token={login.RefreshToken}");
+        refresh.Headers.TryAddWithoutValidation("Origin", "https://evil.example\u001b]0;owned\u0007\u001b[2J");
+
+        await (await client.SendAsync(refresh)).AssertProblemAsync(403, "origin_not_allowed");
+
+        var logged = Assert.Single(logs.Named("origin_refused"));
+        Assert.Equal("https://evil.example]0;owned[2J", (string)logged.Values.Single(v => v.Key == "Origin").Value!);
+        Assert.DoesNotContain(logged.Message, c => char.IsControl(c));
     }
 }

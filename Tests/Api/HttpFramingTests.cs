@@ -12,7 +12,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests.Api;
 
 /// <summary>
-/// API.md v2, "Limits and malformed requests": malformed HTTP framing is the client's fault, a 400 or
+/// docs/http-api.md#bodies: malformed HTTP framing is the client's fault, a 400 or
 /// a closed connection, never a 500, and never logged as a server error. TestServer does not parse
 /// framing, so these tests send raw bytes to the real Api on a real Kestrel loopback port.
 /// </summary>
@@ -142,7 +142,7 @@ public sealed class HttpFramingTests(ApiFixture fixture) : IAsyncLifetime
     private static void AssertClientError(string answer)
     {
         if (answer.Length == 0)
-            return; // the connection was closed without an answer, which API.md allows
+            return; // the connection was closed without an answer, which docs/http-api.md#bodies allows
         Assert.True(answer.StartsWith("HTTP/1.1 400", StringComparison.Ordinal), $"expected 400, got: {answer}");
         Assert.Contains("application/problem+json", answer);
         Assert.Contains("\"error\":\"invalid_request\"", answer);

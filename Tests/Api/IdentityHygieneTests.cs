@@ -5,7 +5,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests.Api;
 
 /// <summary>
-/// API.md v2, "Limits and malformed requests": emails compared after NFKC and case folding, emails with
+/// docs/http-api.md#register: emails compared after NFKC and case folding, emails with
 /// hidden characters refused, user agents stored, listed and logged without control characters.
 /// </summary>
 [Collection(ApiCluster.Name)]
@@ -67,6 +67,48 @@ public sealed class IdentityHygieneTests(ApiFixture fixture)
         var malformed = await (await _client.PostJsonAsync("/auth/login", new { email = "not-an-email", password = TestSteps.Password })).JsonAsync();
         var refused = await login.AssertProblemAsync(400, "invalid_request");
         Assert.Equal(malformed.GetProperty("title").GetString(), refused.GetProperty("title").GetString());
+    }
+
+    [Theory]
+    [InlineData("p\u0430ypal-{0}@example.com")] // a Cyrillic а among Latin letters
+    [InlineData("ann-{0}@ex\u0430mple.com")] // the same in the domain
+    [InlineData("ann-{0}@examp\u04cfe.com")] // a Cyrillic palochka ӏ for the l
+    [InlineData("\u03bfscar-{0}@example.com")] // a Greek omicron
+    public async Task A_look_alike_email_mixing_scripts_in_one_part_is_400_at_registration(string template)
+    {
+        var email = string.Format(CultureInfo.InvariantCulture, template, Unique());
+
+        var register = await _client.PostJsonAsync("/auth/register", new { email, password = TestSteps.Password });
+
+        var problem = await register.AssertProblemAsync(400, "invalid_request");
+        Assert.Contains("script", problem.GetProperty("title").GetString());
+    }
+
+    [Theory]
+    [InlineData("\u0438\u0432\u0430\u043d-{0}@example.com")] // all Cyrillic local part, Latin domain: one script per part
+    [InlineData("tanaka-\u7530\u4e2d-{0}@example.jp")] // Latin with Han, as Japanese writes
+    [InlineData("\u03c3\u03c9\u03ba\u03c1\u03ac\u03c4\u03b7\u03c2-{0}@\u03c0\u03b1\u03c1\u03ac\u03b4\u03b5\u03b9\u03b3\u03bc\u03b1.gr")] // all Greek
+    public async Task An_email_in_one_script_per_part_registers(string template)
+    {
+        // Digits only: they belong to no script, where a Guid's a-f are Latin.
+        var email = string.Format(CultureInfo.InvariantCulture, template, Random.Shared.NextInt64(1_000_000_000_000));
+
+        Assert.Equal(HttpStatusCode.Created, (await _client.PostJsonAsync("/auth/register", new { email, password = TestSteps.Password })).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_capital_dotted_i_is_folded_as_unicode_folds_it_and_surrounding_spaces_are_trimmed()
+    {
+        var id = Unique();
+        var folded = $"i\u0307smail-{id}@example.com";
+
+        Assert.Equal(HttpStatusCode.Created, (await _client.PostJsonAsync("/auth/register", new { email = $"  \u0130SMAIL-{id}@example.com ", password = TestSteps.Password })).StatusCode);
+        await (await _client.PostJsonAsync("/auth/register", new { email = folded, password = TestSteps.Password })).AssertProblemAsync(409, "email_taken");
+
+        var login = await _client.PostJsonAsync("/auth/login", new { email = folded, password = TestSteps.Password, refreshTokenIn = "body" });
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        var me = await _client.SendAsync(HttpMethod.Get, "/me", (await login.JsonAsync()).GetProperty("accessToken").GetString());
+        Assert.Equal(folded, (await me.JsonAsync()).GetProperty("email").GetString());
     }
 
     [Fact]

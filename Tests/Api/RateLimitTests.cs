@@ -9,7 +9,7 @@ using Sessions.Api.Keys;
 
 namespace Sessions.Tests.Api;
 
-/// <summary>docs/http-api.md#limits-and-malformed-requests: per-address limits, trusted proxies and IPv6 prefixes.</summary>
+/// <summary>docs/http-api.md#rate-limits: per-address limits, trusted proxies and IPv6 prefixes.</summary>
 [Collection(ApiCluster.Name)]
 public sealed class RateLimitTests(ApiFixture fixture)
 {

@@ -2,7 +2,7 @@ using System.Net;
 
 namespace Sessions.Tests.Api;
 
-/// <summary>Issue 11: readiness asks whether this Api node reaches a live silo, not whether the silo hosting one grain answers.</summary>
+/// <summary>Readiness (docs/design.md#readiness) asks whether this Api node reaches a live silo, not whether the silo hosting one grain answers.</summary>
 [Collection(ApiCluster.Name)]
 public sealed class ReadinessTests(ApiFixture fixture)
 {

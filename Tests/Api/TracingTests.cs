@@ -26,7 +26,7 @@ public sealed class PostgresApiFixture : ApiFixture
     protected override void ConfigureStorage(ISiloBuilder silo) => silo.AddSessionsStorage(Database.ConnectionString);
 }
 
-/// <summary>Issue 11: one trace from the HTTP request through the grain call to the SQL statement, and no secret in it.</summary>
+/// <summary>One trace (docs/operations.md#exporters) from the HTTP request through the grain call to the SQL statement, and no secret in it.</summary>
 public sealed class TracingTests(PostgresApiFixture fixture) : IClassFixture<PostgresApiFixture>
 {
     [Fact]

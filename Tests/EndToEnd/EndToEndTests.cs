@@ -7,7 +7,7 @@ namespace Sessions.Tests.EndToEnd;
 
 /// <summary>
 /// The real Silo and Api processes on loopback, clustered through PostgreSQL as in production,
-/// driven over HTTP by a client written from API.md.
+/// driven over HTTP by a client written from docs/http-api.md.
 /// </summary>
 public sealed class EndToEndTests() : ProcessClusterTest(silos: 1, apis: 1)
 {

@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace Sessions.Tests.EndToEnd;
 
 /// <summary>
-/// Issue 4's faults, each on its own cluster of real processes: 3 silos and 2 Api nodes clustered through
+/// The faults of docs/operations.md#the-fault-suite-and-its-figures, each on its own cluster of real processes: 3 silos and 2 Api nodes clustered through
 /// PostgreSQL with the shipped failover settings, and 32 clients refreshing in a loop (<see cref="RefreshLoad"/>).
 /// </summary>
 [Collection(Alone.Name)]
@@ -89,9 +89,9 @@ public sealed class Alone
 }
 
 /// <summary>
-/// Issue 4's database outage: the cluster runs on a PostgreSQL server of this test's own, which is stopped for
+/// The database outage: the cluster runs on a PostgreSQL server of this test's own, which is stopped for
 /// a few seconds mid-run. While it is down the answer is 503; after, every client continues with its latest token,
-/// and users who tried to log in or register meanwhile do so at once (issue 10: no grain stays wedged).
+/// and users who tried to log in or register meanwhile do so at once (no grain stays wedged).
 /// </summary>
 [Collection(Alone.Name)]
 public sealed class DatabaseOutageTests(ITestOutputHelper output) : PrivatePostgresClusterTest(silos: 3, apis: 2)

@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace Sessions.Tests.EndToEnd;
 
 /// <summary>
-/// Issue 11: real traffic through a real silo and Api, then each node's Prometheus endpoint, on its management port,
+/// Real traffic through a real silo and Api, then each node's Prometheus endpoint, on its management port,
 /// shows our counters moved by the right amounts with the right tags (and the platform's meters beside them).
 /// </summary>
 [Collection(Alone.Name)]

@@ -89,15 +89,15 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         return process;
     }
 
-    /// <summary>Starts every silo, waits until all are active, then every Api node, and waits until each is ready.</summary>
-    protected async Task<(List<ServiceProcess> Silos, List<HttpClient> Apis)> StartClusterAsync()
+    /// <summary>Starts every silo, waits until all are active, then every Api node (with <paramref name="apiSettings"/>), and waits until each is ready.</summary>
+    protected async Task<(List<ServiceProcess> Silos, List<HttpClient> Apis)> StartClusterAsync(Dictionary<string, string>? apiSettings = null)
     {
         var siloProcesses = Enumerable.Range(0, silos).Select(StartSilo).ToList();
         await WaitAsync(async () => await ActiveSilosAsync() == silos, "silos joined");
         var apiClients = Enumerable.Range(0, apis)
             .Select(j => new HttpClient { BaseAddress = new Uri(ApiUrl(j)), Timeout = TimeSpan.FromSeconds(30) }).ToList();
         for (var j = 0; j < apis; j++)
-            StartApi(j);
+            StartApi(j, apiSettings);
         foreach (var api in apiClients)
             await WaitAsync(async () => await TryGetAsync(api, "/health/ready") == HttpStatusCode.OK, "Api ready");
         return (siloProcesses, apiClients);

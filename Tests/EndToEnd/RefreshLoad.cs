@@ -7,7 +7,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests.EndToEnd;
 
 /// <summary>
-/// Issue 4's load: clients that each log in once, then refresh in a closed loop with the latest token they
+/// The fault suite's load: clients that each log in once, then refresh in a closed loop with the latest token they
 /// received, alternating Api nodes. Anything but 200 or 403 is retried with the same token after 200 ms, as a
 /// client retries a 503; a 403 means the client's session is lost, and that client stops.
 /// </summary>

@@ -1,0 +1,87 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using Sessions.Tests.Api;
+using Sessions.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Sessions.Tests.EndToEnd;
+
+/// <summary>
+/// docs/http-api.md#bodies: a body announced large but sent slowly holds only what arrived. The Api process runs
+/// under a 192 MB GC heap limit (a ~256 MB container) while 300 connections each announce a 1 MB login body and
+/// trickle it in above Kestrel's minimum data rate: had the Api buffered what was announced, that is 300 MB and
+/// OutOfMemoryException 500s. Honest clients are served throughout.
+/// </summary>
+[Trait("Category", "end-to-end")]
+public sealed class SlowBodyTests(ITestOutputHelper output) : ProcessClusterTest(silos: 1, apis: 1)
+{
+    private const int Connections = 300;
+    private const int AnnouncedBytes = 1_048_576;
+
+    [Fact]
+    public async Task Slow_bodies_announcing_a_megabyte_each_cost_only_what_arrived_and_honest_clients_are_served()
+    {
+        var (_, apis) = await StartClusterAsync(new() { ["DOTNET_GCHeapHardLimit"] = "0xC000000" });
+        var api = apis[0];
+        var uri = new Uri(ApiUrl(0));
+        var honest = await api.LoginAsync("body");
+        // Start-up logs readiness checks failing until the first key is loaded; what counts is what the flood causes.
+        var startUp = LogLines("fail:").ToHashSet();
+
+        var slow = new List<Socket>();
+        try
+        {
+            var head = Encoding.ASCII.GetBytes(
+                $"POST /auth/login HTTP/1.1\r\nHost: {uri.Authority}\r\nContent-Type: application/json\r\n" +
+                $"Content-Length: {AnnouncedBytes}\r\n\r\n{{\"email\":\"");
+            for (var i = 0; i < Connections; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                await socket.ConnectAsync(uri.Host, uri.Port);
+                await socket.SendAsync(head);
+                slow.Add(socket);
+            }
+
+            // 300 B/s per connection, above Kestrel's minimum of 240 B/s, for 12 s; honest traffic in the middle.
+            var trickle = Encoding.ASCII.GetBytes(new string('a', 300));
+            var refreshToken = honest.RefreshToken;
+            for (var second = 0; second < 12; second++)
+            {
+                foreach (var socket in slow)
+                    await socket.SendAsync(trickle);
+                if (second is 4 or 8)
+                {
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    var login = await api.LoginAsync("body");
+                    var refreshed = await api.PostAsJsonAsync("/auth/refresh", new { refreshToken });
+                    Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+                    refreshToken = (await refreshed.JsonAsync()).GetProperty("refreshToken").GetString()!;
+                    var me = new HttpRequestMessage(HttpMethod.Get, "/me") { Headers = { Authorization = new("Bearer", login.AccessToken) } };
+                    Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(me)).StatusCode);
+                    output.WriteLine($"at {second} s: register, login, refresh and /me took {clock.ElapsedMilliseconds} ms");
+                }
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+
+            // None of them was answered or dropped: each is still waiting for the rest of its body.
+            var answered = slow.Count(socket => socket.Poll(0, SelectMode.SelectRead));
+            Assert.Equal(0, answered);
+            using var scraper = new HttpClient();
+            var heap = (await Metrics.ScrapeAsync(scraper, $"http://127.0.0.1:{ApiManagementPort(0)}/metrics"))
+                .Sum("dotnet_gc_last_collection_heap_size_bytes");
+            output.WriteLine($"Api GC heap after its last collection, with {Connections} bodies of 1 MB announced: {heap / 1_048_576:F0} MB");
+            Assert.InRange(heap, 1, 100 * 1_048_576);
+        }
+        finally
+        {
+            foreach (var socket in slow)
+                socket.Dispose();
+        }
+
+        Assert.Empty(LogLines("OutOfMemory"));
+        var failures = LogLines("fail:").Where(line => !startUp.Contains(line)).ToList();
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+}
