@@ -142,15 +142,18 @@ public static class Http
 
     public sealed record SetCookie(string Value, string Attributes);
 
-    public static SetCookie? RefreshCookie(HttpResponseMessage response)
+    public static SetCookie? RefreshCookie(HttpResponseMessage response) => Cookie(response, "refresh_token");
+
+    /// <summary>The one Set-Cookie of <paramref name="name"/> in <paramref name="response"/>, or null.</summary>
+    public static SetCookie? Cookie(HttpResponseMessage response, string name)
     {
         if (!response.Headers.TryGetValues("Set-Cookie", out var cookies))
             return null;
-        var cookie = cookies.SingleOrDefault(c => c.StartsWith("refresh_token=", StringComparison.Ordinal));
+        var cookie = cookies.SingleOrDefault(c => c.StartsWith(name + "=", StringComparison.Ordinal));
         if (cookie is null)
             return null;
         var separator = cookie.IndexOf(';');
-        return new SetCookie(cookie["refresh_token=".Length..separator], cookie[(separator + 1)..]);
+        return new SetCookie(cookie[(name.Length + 1)..separator], cookie[(separator + 1)..]);
     }
 
     /// <summary>An RFC 9457 problem body carrying the error code (docs/http-api.md#errors).</summary>

@@ -1,11 +1,11 @@
 using System.Net;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Sessions.Api.Keys;
+using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
 
@@ -13,8 +13,7 @@ namespace Sessions.Tests.Api;
 [Collection(ApiCluster.Name)]
 public sealed class RateLimitTests(ApiFixture fixture)
 {
-    /// <summary>The socket peer of a request, as TestServer has none: set by the test, before anything else runs.</summary>
-    private const string PeerHeader = "X-Test-Peer";
+    private const string PeerHeader = PeerFromHeader.Header;
 
     private WebApplicationFactory<Program> Factory(Action<Dictionary<string, string?>> settings) =>
         fixture.CreateFactory(settings).WithWebHostBuilder(web => web.ConfigureTestServices(services =>
@@ -137,18 +136,4 @@ public sealed class RateLimitTests(ApiFixture fixture)
     [InlineData("2001:db8:aa:bb:1:2:3:4", "2001:db8:aa:bb::/64")]
     public void The_limiting_key_of_an_address_is_ipv4_or_the_ipv6_slash_64(string address, string key) =>
         Assert.Equal(key, ClientAddress.Key(IPAddress.Parse(address)));
-
-    private sealed class PeerFromHeader : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use((http, nextMiddleware) =>
-            {
-                if (IPAddress.TryParse(http.Request.Headers[PeerHeader], out var peer))
-                    http.Connection.RemoteIpAddress = peer;
-                return nextMiddleware(http);
-            });
-            next(app);
-        };
-    }
 }
