@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -8,7 +7,7 @@ using Sessions.Bench;
 
 // A load generator that drives the service through its HTTP API (docs/http-api.md); only idle-memory also
 // reads the database, to size the stored rows. One scenario per run; prints one markdown table row.
-//   Bench <refresh|mixed|login|cold-setup|cold|idle-memory|forged|login-flood|one-user|hash> [--url U[,U...]] [--users N]
+//   Bench <refresh|mixed|login|cold-setup|cold|idle-memory|forged|login-flood|registration-flood|one-user|hash> [--url U[,U...]] [--users N]
 //         [--seconds S] [--sessions N] [--flood N] [--tokens FILE] [--pids api=P[+P...],silo=P[+P...],postgres=P,seed=P] [--database CONNECTION]
 //         [--seed URL]   refresh only: then the seed design's server too, and the ratio of the two
 var options = Options.Parse(args);
@@ -76,13 +75,9 @@ switch (options.Scenario)
         await Task.Delay(TimeSpan.FromSeconds(20));
         var settled = CpuMeter.ResidentBytes(silo);
         // What the silo itself says it holds, from its management port: session grains loaded and the GC heap.
-        var metrics = await new HttpClient().GetStringAsync(options.SiloMetrics);
-        double Sample(string name) => metrics.Split('\n')
-            .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))
-            .Sum(l => double.Parse(l.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture));
         Report(options, result, $"silo RSS {before / 1048576.0:F0} MB before, {after / 1048576.0:F0} MB at the end, {settled / 1048576.0:F0} MB 20 s later; " +
-                                $"then {Sample("sessions_session_activations")} session grains loaded, GC heap after the last collection " +
-                                $"{Sample("dotnet_gc_last_collection_heap_size_bytes") / 1048576.0:F0} MB");
+                                $"then {await SiloSampleAsync(options, "sessions_session_activations")} session grains loaded, GC heap after the last collection " +
+                                $"{await SiloSampleAsync(options, "dotnet_gc_last_collection_heap_size_bytes") / 1048576.0:F0} MB");
         break;
     }
     case "login-flood":
@@ -90,40 +85,49 @@ switch (options.Scenario)
         // Refreshes measured while --flood clients, each from an address of its own (X-Forwarded-For through a
         // trusted proxy), log in with wrong passwords to unknown emails: every attempt costs a full hash.
         var sessions = await InParallelAsync(options.Users, vu => LoginNewUserAsync(apis[vu % apis.Length]));
-        var flood = new ConcurrentDictionary<int, long>();
-        using var stopFlood = new CancellationTokenSource();
-        // The flood's own connections: sharing the refresh clients' pool, refreshes would queue behind it in Bench itself.
-        using var floodHandler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Flood, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
-        var floodApis = options.Urls.Select(url => new HttpClient(floodHandler, disposeHandler: false) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) }).ToArray();
-        var flooding = Enumerable.Range(0, options.Flood).Select(client => Task.Run(async () =>
-        {
-            var address = $"10.{client / 65536 % 256}.{client / 256 % 256}.{client % 256}";
-            while (!stopFlood.IsCancellationRequested)
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/login")
-                {
-                    Content = JsonContent.Create(new { email = $"flood-{Guid.NewGuid():N}@example.com", password = "wrong password 1" }),
-                };
-                request.Headers.Add("X-Forwarded-For", address);
-                try
-                {
-                    using var response = await floodApis[client % floodApis.Length].SendAsync(request, CancellationToken.None);
-                    flood.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
-                    if (response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests)
-                        await Task.Delay(TimeSpan.FromSeconds(1)); // a client that honours Retry-After, a little impatiently
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                {
-                    flood.AddOrUpdate(0, 1, (_, n) => n + 1);
-                }
-            }
-        })).ToArray();
+        await using var flood = Flood.Start(options, "/auth/login", () => new { email = $"flood-{Guid.NewGuid():N}@example.com", password = "wrong password 1" });
         var result = await MeasureAsync(options, meter, (vu, recorder, stop) =>
             RefreshLoopAsync(apis[vu % apis.Length], "/auth/refresh", sessions, vu, recorder, withMe: false, stop));
-        await stopFlood.CancelAsync();
-        await Task.WhenAll(flooding);
-        Report(options, result, $"refreshes during a flood of {options.Flood} login clients, whose answers were " +
-                                string.Join(" ", flood.OrderBy(f => f.Key).Select(f => $"{f.Key}×{f.Value}")));
+        var answers = await flood.StopAsync();
+        // An unknown email's grain leaves memory within seconds once it has no failures to remember; those answered
+        // 401 remember theirs for the failed-login window.
+        await Task.Delay(TimeSpan.FromSeconds(20));
+        var loaded = await SiloSampleAsync(options, "orleans_catalog_activations");
+        Report(options, result, $"refreshes during a flood of {options.Flood} login clients, whose answers were {answers}; " +
+                                $"20 s after it, {loaded} grains loaded in the silo");
+        break;
+    }
+    case "registration-flood":
+    {
+        // Honest logins measured while --flood clients, each from an address of its own, register new emails as fast
+        // as they are answered. Then, once the stragglers have had time to land, the rows: no user without its email.
+        var users = await InParallelAsync(options.Users, _ => RegisterAsync(http));
+        await using var db = Npgsql.NpgsqlDataSource.Create(options.Database!);
+        async Task<(long Users, long Emails)> RowsAsync()
+        {
+            await using var command = db.CreateCommand(
+                "SELECT count(*) FILTER (WHERE graintypestring = 'user'), count(*) FILTER (WHERE graintypestring = 'email') FROM grainstate");
+            await using var reader = await command.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            return (reader.GetInt64(0), reader.GetInt64(1));
+        }
+        var before = await RowsAsync();
+        await using var flood = Flood.Start(options, "/auth/register", () => new { email = $"flood-{Guid.NewGuid():N}@example.com", password = "flood password 1" });
+        var result = await MeasureAsync(options, meter, async (vu, recorder, stop) =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsJsonAsync("/auth/login", new { email = users[vu], password = Password, refreshTokenIn = "body" }, CancellationToken.None);
+                recorder.Record(started, (int)response.StatusCode);
+            }
+        });
+        var answers = await flood.StopAsync();
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        var after = await RowsAsync();
+        long newUsers = after.Users - before.Users, newEmails = after.Emails - before.Emails;
+        Report(options, result, $"honest logins during a flood of {options.Flood} registering clients, whose answers were {answers}; " +
+                                $"10 s after it, {newUsers:N0} new user rows and {newEmails:N0} new email rows: {Math.Max(0, newUsers - newEmails):N0} users no email reaches");
         break;
     }
     case "one-user":
@@ -337,6 +341,16 @@ static string ForgedToken()
     bytes[0] = 1; // format version
     bytes[17] = 0; // a non-negative counter
     return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+// The sum of a metric's series on the silo's management port.
+static async Task<double> SiloSampleAsync(Options options, string name)
+{
+    using var scraper = new HttpClient();
+    var metrics = await scraper.GetStringAsync(options.SiloMetrics);
+    return metrics.Split('\n')
+        .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))
+        .Sum(l => double.Parse(l.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture));
 }
 
 static async Task<TokenResponse> LoginNewUserAsync(HttpClient http) => await LoginAsync(http, await RegisterAsync(http));

@@ -6,7 +6,8 @@
 #   scripts/bench.sh cohosted   the refresh rows, then again with the silo inside the Api's process (Api:HostsSilo)
 #   scripts/bench.sh idle-memory only the idle-memory row
 #   scripts/bench.sh cold       the refresh row at 64 users, then refreshes that each activate their session from PostgreSQL
-#   scripts/bench.sh floods     only the abuse rows: forged tokens, one user's many logins, a login flood beside refreshes
+#   scripts/bench.sh floods     only the abuse rows: forged tokens, one user's many logins, a login flood beside refreshes,
+#                               a registration flood beside logins
 #   scripts/bench.sh statements the refresh row at 64 users, then what PostgreSQL ran for it (pg_stat_statements;
 #                               the project's PostgreSQL must not be running already, so that it starts with the module)
 # The refresh rows are followed by the same load against the seed design's server (Node, stateless JWTs, its
@@ -135,6 +136,7 @@ floods() {
   restart_silo
   restart_api Api__TrustedProxies__0=127.0.0.1
   bench login-flood --users 8 --flood 600 --seconds "$seconds"
+  bench registration-flood --users 8 --flood 200 --seconds 30 --database "$connection"
   restart_api
 }
 
