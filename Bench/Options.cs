@@ -2,7 +2,8 @@ using System.Globalization;
 
 namespace Sessions.Bench;
 
-public sealed record TokenResponse(string AccessToken, string RefreshToken);
+/// <summary>A token response; <see cref="DeviceToken"/> is what the client sends back at its next login (a known device).</summary>
+public sealed record TokenResponse(string AccessToken, string RefreshToken, string? DeviceToken = null);
 
 /// <summary>One measured window.</summary>
 /// <param name="Recorder">Latencies and statuses.</param>

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace Sessions;
 
 /// <summary>One login on one device; owns its refresh-token family. Keyed by the session id.</summary>
@@ -18,9 +20,9 @@ public interface ISessionGrain : IGrainWithGuidKey
 
     /// <summary>
     /// The call of the previous Api version, kept for a rolling upgrade: <see cref="RefreshAsync(RefreshAttempt)"/> with
-    /// no proof, so a bound session refuses it. Remove once no Api calls it.
+    /// no proof, so a bound session refuses it.
     /// </summary>
-    [Alias("Refresh")]
+    [Alias("Refresh"), Obsolete("The 0.2 Api's refresh, for a rolling upgrade from it; removed in 0.4.")]
     Task<RefreshResult> RefreshAsync(string refreshToken, ClientInfo client, DateTimeOffset deadline);
 
     /// <summary>Revokes the session if the token belongs to its family and, when the session is bound, the proof is by its key.</summary>
@@ -29,9 +31,9 @@ public interface ISessionGrain : IGrainWithGuidKey
 
     /// <summary>
     /// The call of the previous Api version, kept for a rolling upgrade: <see cref="LogoutAsync(LogoutAttempt)"/> with no
-    /// proof; true when that logged out. Remove once no Api calls it.
+    /// proof; true when that logged out.
     /// </summary>
-    [Alias("Logout")]
+    [Alias("Logout"), Obsolete("The 0.2 Api's logout, for a rolling upgrade from it; removed in 0.4.")]
     Task<bool> LogoutAsync(string refreshToken);
 
     /// <summary>Revokes the session durably; a no-op when it is already revoked, expired or unknown.</summary>
@@ -54,3 +56,138 @@ public interface ISessionGrain : IGrainWithGuidKey
     [Alias("GetInfo")]
     Task<SessionInfo?> GetInfoAsync();
 }
+
+/// <summary>
+/// Who the session belongs to and where it was opened from. Past <see cref="Deadline"/> (the login's) the user
+/// grain has stopped waiting for the start, so a start delivered that late is refused rather than opening a
+/// session its login no longer accounts for (one a password change meanwhile could not have revoked).
+/// <see cref="DpopJkt"/> binds it for its whole life to the key of the login's DPoP proof (RFC 7638 SHA-256
+/// thumbprint), null for an unbound session.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Sessions.SessionStart")]
+public sealed record SessionStart(
+    [property: Id(0)] Guid UserId,
+    [property: Id(1)] string Email,
+    [property: Id(2)] ImmutableArray<string> Roles,
+    [property: Id(3)] string? UserAgent,
+    [property: Id(4)] string? IpAddress,
+    [property: Id(5)] DateTimeOffset? Deadline = null,
+    [property: Id(6)] string? DpopJkt = null);
+
+/// <summary>
+/// What the Api learnt from a DPoP proof that passed its stateless checks (docs/http-api.md#dpop-sender-constrained-tokens): the key's RFC 7638
+/// thumbprint, and the proof's jti and iat. <see cref="ReplayableUntil"/> is when the Api's own checks stop passing
+/// the proof (iat + Api:DpopProofLifetime + Api:ClockSkew): the grain that accepts the jti remembers it that long.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Sessions.DpopProof")]
+public sealed record DpopProof(
+    [property: Id(0)] string Jkt,
+    [property: Id(1)] string Jti,
+    [property: Id(2)] DateTimeOffset IssuedAt,
+    [property: Id(3)] DateTimeOffset ReplayableUntil);
+
+/// <summary>
+/// A refresh as the Api passes it on. Past <see cref="Deadline"/> the Api has answered 503, so it is dropped.
+/// <see cref="Proof"/> is the request's DPoP proof when it passed the Api's checks, null when there was none or it
+/// failed them: a bound session then refuses the refresh, an unbound one ignores it.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Sessions.RefreshAttempt")]
+public sealed record RefreshAttempt(
+    [property: Id(0)] string RefreshToken,
+    [property: Id(1)] ClientInfo Client,
+    [property: Id(2)] DateTimeOffset Deadline,
+    [property: Id(3)] DpopProof? Proof = null);
+
+/// <summary>A logout with a refresh token; <see cref="Proof"/> as in <see cref="RefreshAttempt"/>.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.LogoutAttempt")]
+public sealed record LogoutAttempt(
+    [property: Id(0)] string RefreshToken,
+    [property: Id(1)] ClientInfo Client,
+    [property: Id(2)] DpopProof? Proof = null);
+
+[GenerateSerializer, Alias("Sessions.LogoutStatus")]
+public enum LogoutStatus
+{
+    /// <summary>The token belongs to the session, which is revoked now (or had already ended).</summary>
+    LoggedOut,
+    /// <summary>The token does not verify here; nothing was revoked.</summary>
+    Invalid,
+    /// <summary>A bound session and no acceptable proof (none, failing, or replayed); nothing was revoked.</summary>
+    InvalidProof,
+    /// <summary>A bound session and a valid proof by another key; nothing was revoked.</summary>
+    KeyMismatch,
+}
+
+/// <summary>The liveness check of a DPoP-bound access token: the proof that came with it (its key already matched the token's cnf.jkt).</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.AccessCheck")]
+public sealed record AccessCheck([property: Id(0)] DpopProof Proof);
+
+[GenerateSerializer, Alias("Sessions.AccessStatus")]
+public enum AccessStatus
+{
+    Active,
+    /// <summary>Revoked, expired or unknown: the access token is refused (invalid_token).</summary>
+    Ended,
+    /// <summary>The proof is replayed, or not by the session's key: refused (invalid_dpop_proof).</summary>
+    ProofRefused,
+}
+
+/// <summary>
+/// What the Api needs to answer a login or refresh: the refresh token and the claims of the access token;
+/// <see cref="DpopJkt"/> (the bound key's thumbprint, null when unbound) becomes the access token's cnf.jkt.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Sessions.SessionGrant")]
+public sealed record SessionGrant(
+    [property: Id(0)] Guid SessionId,
+    [property: Id(1)] Guid UserId,
+    [property: Id(2)] string Email,
+    [property: Id(3)] ImmutableArray<string> Roles,
+    [property: Id(4)] string RefreshToken,
+    [property: Id(5)] DateTimeOffset RefreshTokenExpiresAt,
+    [property: Id(6)] string? DpopJkt = null);
+
+/// <summary>The outcomes of presenting a refresh token (docs/http-api.md#rotation-and-reuse-detection).</summary>
+[GenerateSerializer, Alias("Sessions.RefreshStatus")]
+public enum RefreshStatus
+{
+    /// <summary>Rule 1: the current token was consumed and a successor issued.</summary>
+    Rotated,
+    /// <summary>Rule 2: a token rotated away less than the grace window ago; answered with the current token.</summary>
+    Replayed,
+    /// <summary>Rule 5: malformed, bad MAC or unknown session; nothing was revoked.</summary>
+    Invalid,
+    Expired,
+    Revoked,
+    /// <summary>Rule 2: an old token of the family; the session is now revoked.</summary>
+    ReuseDetected,
+    /// <summary>Rule 4: storage failed; nothing changed and the presented token stays valid.</summary>
+    Unavailable,
+    /// <summary>DPoP: a bound session and no acceptable proof (none, failing, or replayed); nothing rotated or revoked.</summary>
+    InvalidProof,
+    /// <summary>DPoP: a bound session and a valid proof by another key; nothing rotated or revoked.</summary>
+    KeyMismatch,
+}
+
+[GenerateSerializer, Immutable, Alias("Sessions.RefreshResult")]
+public sealed record RefreshResult([property: Id(0)] RefreshStatus Status, [property: Id(1)] SessionGrant? Grant = null)
+{
+    public bool Succeeded => Status is RefreshStatus.Rotated or RefreshStatus.Replayed;
+}
+
+/// <summary>Why a session was revoked; kept on the session for the audit trail. New reasons go at the end: stored rows hold the numbers.</summary>
+[GenerateSerializer, Alias("Sessions.RevocationReason")]
+public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse, SessionLimit, PasswordChanged }
+
+/// <summary>One active session as the session list shows it.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.SessionInfo")]
+public sealed record SessionInfo(
+    [property: Id(0)] Guid SessionId,
+    [property: Id(1)] DateTimeOffset CreatedAt,
+    [property: Id(2)] DateTimeOffset LastRefreshedAt,
+    [property: Id(3)] DateTimeOffset ExpiresAt,
+    [property: Id(4)] string? UserAgent,
+    [property: Id(5)] string? IpAddress);
+
+/// <summary>Where a login comes from; recorded on the session for the session list.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.ClientInfo")]
+public sealed record ClientInfo([property: Id(0)] string? UserAgent, [property: Id(1)] string? IpAddress);

@@ -14,7 +14,7 @@ public interface IUserGrain : IGrainWithGuidKey
     Task<bool> CreateAsync(NewUser user);
 
     /// <summary>The previous email index's call, which left a user unreachable when its entry then failed to store.</summary>
-    [Alias("Create"), Obsolete("The previous version's registration; goes once every silo runs this version or later.")]
+    [Alias("Create"), Obsolete("The 0.2 email index's call, for a rolling upgrade from it; removed in 0.4.")]
     Task<bool> CreateAsync(string email, string password);
 
     /// <summary>Whether the account exists (is stored).</summary>
@@ -50,44 +50,9 @@ public interface IUserGrain : IGrainWithGuidKey
     Task<PasswordChangeStatus> ChangePasswordAsync(PasswordChange change);
 }
 
-/// <summary>Maps one normalized email to its user and makes registration of that email atomic.</summary>
-[Alias("Sessions.IEmailIndexGrain")]
-public interface IEmailIndexGrain : IGrainWithStringKey
+/// <summary>A new account as the email index creates it, its password already hashed.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.NewUser")]
+public sealed record NewUser([property: Id(0)] string Email, [property: Id(1)] string PasswordHash, [property: Id(2)] DateTimeOffset Deadline)
 {
-    /// <summary>
-    /// Registers a new user under this email, or reports that the email is taken. Past the attempt's deadline nothing
-    /// is hashed or stored (OverloadedException), and a user is stored only once this email's entry names it.
-    /// </summary>
-    [Alias("RegistrationAttempt")]
-    Task<RegistrationResult> RegisterAsync(RegistrationAttempt attempt);
-
-    /// <summary>The previous Api's call, without a deadline: given the response timeout as one.</summary>
-    [Alias("Register"), Obsolete("The previous version's registration; goes once every Api node runs this version or later.")]
-    Task<RegistrationResult> RegisterAsync(string password);
-
-    /// <summary>
-    /// Logs in the user registered under this email, under the failed-login limits of this email (per client
-    /// address, and for all addresses together; a login with a valid device token of the account by that device's
-    /// failures only). An unknown email answers exactly like a wrong password, after the same hashing work, and is
-    /// limited the same way.
-    /// </summary>
-    [Alias("LoginAttempt")]
-    Task<LoginResult> LoginAsync(LoginAttempt attempt);
-
-    /// <summary>
-    /// Changes the password of the user registered under this email (POST /auth/password): a wrong current password
-    /// counts as a failed attempt of the calling session, which alone is held back (TooManyAttempts) after too many.
-    /// </summary>
-    [Alias("ChangePassword")]
-    Task<PasswordChangeResult> ChangePasswordAsync(PasswordChange change);
-}
-
-public static class EmailIndex
-{
-    // The prefix keeps keys from looking hexadecimal: AdoNet storage would alias them (dotnet/orleans#9706).
-    private const string KeyPrefix = "e:";
-
-    public static string KeyFor(string email) => KeyPrefix + Credentials.NormalizeEmail(email);
-
-    public static string EmailOf(string key) => key[KeyPrefix.Length..];
+    public override string ToString() => $"NewUser {{ Deadline = {Deadline:O} }}";
 }

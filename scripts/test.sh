@@ -2,13 +2,16 @@
 # Runs every test: starts the project's private PostgreSQL (installing it if missing, as root),
 # installs Chromium for the browser tests when it is missing (as root), builds, runs the whole suite, and ends with one line "N passed, N failed, N skipped" read from
 # the test results. Exits non-zero on any failure. Extra arguments go to dotnet test.
+#   scripts/test.sh --fast   everyday work: every layer but the browser, end-to-end and fault tests (no Chromium needed)
 set -euo pipefail
+fast=false
+if [ "${1:-}" = --fast ]; then fast=true; shift; fi
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
-if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+if ! $fast && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing Chromium for the browser tests (Debian package chromium)" >&2
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
@@ -32,8 +35,10 @@ export SESSIONS_TEST_POSTGRES
 SESSIONS_TEST_POSTGRES=$(scripts/postgres.sh url postgres)
 rm -rf "$results"
 
+filter=()
+if $fast; then filter=(--filter "Category!=browser&Category!=end-to-end&Category!=fault"); fi
 status=0
-dotnet test Sessions.sln -c Release --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" \
+dotnet test Sessions.sln "${filter[@]}" -c Release --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" \
   --results-directory "$results" "$@" || status=$?
 
 trx=$(find "$results" -name '*.trx' 2>/dev/null | head -n 1)

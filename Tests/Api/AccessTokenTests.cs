@@ -11,6 +11,7 @@ using Sessions.Api.Keys;
 namespace Sessions.Tests.Api;
 
 /// <summary>Access tokens as issued, and every forgery docs/http-api.md#access-token says must be a 401 at a protected endpoint.</summary>
+[Trait("Category", "api")]
 [Collection(ApiCluster.Name)]
 public sealed class AccessTokenTests(ApiFixture fixture)
 {

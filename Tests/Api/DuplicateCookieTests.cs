@@ -10,6 +10,7 @@ namespace Sessions.Tests.Api;
 /// Several refresh_token cookies in one request, as a browser sends when a sibling subdomain plants one
 /// (Domain=) next to ours: each is tried, the one that works answers, and a bad one never clears the good one.
 /// </summary>
+[Trait("Category", "api")]
 [Collection(ApiCluster.Name)]
 public sealed class DuplicateCookieTests(ApiFixture fixture)
 {

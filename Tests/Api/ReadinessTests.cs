@@ -3,6 +3,7 @@ using System.Net;
 namespace Sessions.Tests.Api;
 
 /// <summary>Readiness (docs/design.md#readiness) asks whether this Api node reaches a live silo, not whether the silo hosting one grain answers.</summary>
+[Trait("Category", "api")]
 [Collection(ApiCluster.Name)]
 public sealed class ReadinessTests(ApiFixture fixture)
 {

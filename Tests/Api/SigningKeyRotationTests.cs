@@ -8,6 +8,7 @@ using Sessions.Api.Keys;
 
 namespace Sessions.Tests.Api;
 
+[Trait("Category", "api")]
 [Collection(ApiCluster.Name)]
 public sealed class SigningKeyRotationTests(ApiFixture fixture)
 {

@@ -3,6 +3,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests;
 
 /// <summary>docs/http-api.md#rotation-and-reuse-detection: one test per rule, on a TestCluster with memory storage.</summary>
+[Trait("Category", "grains")]
 [Collection(MemoryCluster.Name)]
 public sealed class RotationTests(MemoryClusterFixture fixture)
 {
@@ -147,7 +148,7 @@ public sealed class RotationTests(MemoryClusterFixture fixture)
         var current = await _grains.RotateAsync(login.RefreshToken);
         fixture.Clock.Advance(ClusterFixture.GraceWindow + TimeSpan.FromSeconds(1));
 
-        var late = await _grains.Session(login).RefreshAsync(login.RefreshToken, TestSteps.Client, sentBy);
+        var late = await _grains.Session(login).RefreshAsync(new RefreshAttempt(login.RefreshToken, TestSteps.Client, sentBy));
 
         Assert.Equal(RefreshStatus.Unavailable, late.Status);
         Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(current)).Status);
@@ -196,7 +197,7 @@ public sealed class RotationTests(MemoryClusterFixture fixture)
         {
             Assert.Equal(RefreshStatus.Invalid, (await _grains.RefreshAsync(token)).Status);
             Assert.True(RefreshToken.TryParse(token, out var parsed));
-            Assert.False(await _grains.GetGrain<ISessionGrain>(parsed.SessionId).LogoutAsync(token));
+            Assert.Equal(LogoutStatus.Invalid, await _grains.GetGrain<ISessionGrain>(parsed.SessionId).LogoutAsync(new LogoutAttempt(token, TestSteps.Client)));
         }
 
         var management = _grains.GetGrain<IManagementGrain>(0);
@@ -226,16 +227,16 @@ public sealed class RotationTests(MemoryClusterFixture fixture)
             Forge(token.SessionId, 0, new byte[32]),          // a MAC of zeros
         ];
         foreach (var forged in forgeries)
-            Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(forged, TestSteps.Client, TestSteps.NoDeadline)).Status);
+            Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(new RefreshAttempt(forged, TestSteps.Client, TestSteps.NoDeadline))).Status);
         // The same MAC under another session id routes to a session that does not exist.
         Assert.Equal(RefreshStatus.Invalid, (await _grains.RefreshAsync(Forge(Guid.NewGuid(), 0, token.Mac.ToArray()))).Status);
         // A token for another session, sent to this one, does not verify here either.
         var other = await _grains.NewSessionAsync();
-        Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(other.RefreshToken, TestSteps.Client, TestSteps.NoDeadline)).Status);
+        Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(new RefreshAttempt(other.RefreshToken, TestSteps.Client, TestSteps.NoDeadline))).Status);
         // Malformed text never gets as far as a MAC check.
         foreach (var junk in new[] { "", "x", new string('A', RefreshToken.TextLength), login.RefreshToken[..^1] + "*" })
-            Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(junk, TestSteps.Client, TestSteps.NoDeadline)).Status);
-        Assert.False(await _grains.Session(login).LogoutAsync(forgeries[0]));
+            Assert.Equal(RefreshStatus.Invalid, (await _grains.Session(login).RefreshAsync(new RefreshAttempt(junk, TestSteps.Client, TestSteps.NoDeadline))).Status);
+        Assert.Equal(LogoutStatus.Invalid, await _grains.Session(login).LogoutAsync(new LogoutAttempt(forgeries[0], TestSteps.Client)));
 
         // Nothing was revoked or rotated: the genuine token is still the current one.
         Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(login.RefreshToken)).Status);
@@ -283,8 +284,8 @@ public sealed class RotationTests(MemoryClusterFixture fixture)
         var login = await _grains.NewSessionAsync();
         var current = await _grains.RotateAsync(login.RefreshToken);
 
-        Assert.True(await _grains.Session(login).LogoutAsync(current));
-        Assert.True(await _grains.Session(login).LogoutAsync(current));
+        Assert.Equal(LogoutStatus.LoggedOut, await _grains.Session(login).LogoutAsync(new LogoutAttempt(current, TestSteps.Client)));
+        Assert.Equal(LogoutStatus.LoggedOut, await _grains.Session(login).LogoutAsync(new LogoutAttempt(current, TestSteps.Client)));
 
         Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(current)).Status);
         Assert.Null(await _grains.Session(login).GetInfoAsync());

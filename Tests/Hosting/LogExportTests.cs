@@ -19,6 +19,7 @@ namespace Sessions.Tests;
 /// exports them over OTLP beside its metrics and traces. The endpoint here is a real HTTP listener that keeps what
 /// it is sent (OTLP/HTTP protobuf, whose strings are plain UTF-8).
 /// </summary>
+[Trait("Category", "unit")]
 public sealed class LogExportTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests;
 
+[Trait("Category", "grains")]
 [Collection(MemoryCluster.Name)]
 public sealed class UserTests(MemoryClusterFixture fixture)
 {

@@ -7,6 +7,7 @@ using Sessions.Grains;
 namespace Sessions.Tests;
 
 /// <summary>The token format and its MAC, without a cluster.</summary>
+[Trait("Category", "unit")]
 public sealed class RefreshTokenTests
 {
     private static readonly byte[] SessionSecret = RefreshTokenMac.NewSessionSecret();

@@ -6,6 +6,7 @@ using Sessions.Grains;
 
 namespace Sessions.Tests;
 
+[Trait("Category", "unit")]
 public sealed class PasswordHashingTests
 {
     [Fact]

@@ -73,6 +73,7 @@ public sealed class PostgresCluster : ICollectionFixture<PostgresClusterFixture>
     public const string Name = "postgres cluster";
 }
 
+[Trait("Category", "grains")]
 [Collection(PostgresCluster.Name)]
 public sealed class PostgresTests(PostgresClusterFixture fixture)
 {
@@ -152,7 +153,7 @@ public sealed class PostgresTests(PostgresClusterFixture fixture)
     {
         var idle = await Grains.NewSessionAsync();
         var revoked = await Grains.NewSessionAsync();
-        await Grains.Session(revoked).LogoutAsync(revoked.RefreshToken);
+        await Grains.Session(revoked).LogoutAsync(new LogoutAttempt(revoked.RefreshToken, TestSteps.Client));
         var live = await Grains.NewSessionAsync();
         fixture.Clock.Advance(ClusterFixture.IdleTimeout - TimeSpan.FromMinutes(1));
         await Grains.RotateAsync(live.RefreshToken);
@@ -165,7 +166,7 @@ public sealed class PostgresTests(PostgresClusterFixture fixture)
         Assert.Null(await fixture.SessionRowAsync(idle.SessionId));
         Assert.Null(await fixture.SessionRowAsync(revoked.SessionId));
         Assert.NotNull(await fixture.SessionRowAsync(live.SessionId));
-        Assert.False((await Grains.Session(idle).RefreshAsync(idle.RefreshToken, TestSteps.Client, TestSteps.NoDeadline)).Succeeded);
+        Assert.False((await Grains.Session(idle).RefreshAsync(new RefreshAttempt(idle.RefreshToken, TestSteps.Client, TestSteps.NoDeadline))).Succeeded);
         // Users are never purged.
         Assert.Equal(1, await fixture.Database.ScalarAsync<long>(
             "SELECT count(*) FROM grainstate WHERE serviceid = $1 AND graintypestring = 'user' AND grainidn0 = $2",
