@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Sessions.Api.OAuth;
 
 namespace Sessions.Api;
 
@@ -14,8 +15,20 @@ public sealed class ApiOptions
     /// </summary>
     public bool HostsSilo { get; set; }
 
-    public string Issuer { get; set; } = "sessions";
+    /// <summary>
+    /// The issuer URL: every access token's iss, byte for byte, and the base of the discovery document's URLs
+    /// (docs/http-api.md#issuer-and-discovery). Unset: <see cref="PublicBaseUrl"/> without a trailing slash; in
+    /// Development, else the first URL this node listens on.
+    /// </summary>
+    public string? Issuer { get; set; }
     public string Audience { get; set; } = "sessions-api";
+    /// <summary>The access tokens' client_id claim (RFC 9068 2.2): the application the tokens are issued to.</summary>
+    public string ClientId { get; set; } = "sessions";
+    /// <summary>Backends that may introspect, revoke or administer (docs/http-api.md#backend-clients).</summary>
+    public List<BackendClientOptions> Clients { get; set; } = [];
+    /// <summary>Failed client authentications from one address within <see cref="FailedClientAuthenticationWindow"/> before 429.</summary>
+    public int MaxFailedClientAuthentications { get; set; } = 10;
+    public TimeSpan FailedClientAuthenticationWindow { get; set; } = TimeSpan.FromMinutes(15);
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
     /// <summary>Tolerance for clocks of other parties when checking nbf and exp.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
@@ -73,7 +86,15 @@ public sealed class ApiOptionsValidator(IHostEnvironment environment) : IValidat
         var errors = new List<string>();
         void Require(bool ok, string message) { if (!ok) errors.Add($"{ApiOptions.Section}:{message}"); }
 
-        Require(!string.IsNullOrWhiteSpace(o.Issuer), "Issuer must be set.");
+        if (string.IsNullOrWhiteSpace(o.Issuer))
+            errors.Add($"{ApiOptions.Section}:Issuer or {ApiOptions.Section}:PublicBaseUrl must be set to the URL clients reach this service at, such as \"https://auth.example.com\".");
+        else
+            Require(IsIssuerUrl(o.Issuer, environment),
+                $"Issuer must be an https URL without query or fragment (http only in Development or on a loopback host); it is \"{o.Issuer}\".");
+        Require(!string.IsNullOrWhiteSpace(o.ClientId), "ClientId must be set.");
+        Require(o.MaxFailedClientAuthentications > 0 && o.FailedClientAuthenticationWindow > TimeSpan.Zero,
+            "MaxFailedClientAuthentications and FailedClientAuthenticationWindow must be positive.");
+        errors.AddRange(BackendClientOptions.Validate(o.Clients).Select(error => $"{ApiOptions.Section}:Clients: {error}"));
         Require(!string.IsNullOrWhiteSpace(o.Audience), "Audience must be set.");
         Require(o.AccessTokenLifetime > TimeSpan.Zero, $"AccessTokenLifetime must be positive (it is {o.AccessTokenLifetime}).");
         Require(o.ClockSkew >= TimeSpan.Zero && o.ClockSkew <= TimeSpan.FromMinutes(5), $"ClockSkew must be between 0 and 5 minutes (it is {o.ClockSkew}).");
@@ -98,6 +119,29 @@ public sealed class ApiOptionsValidator(IHostEnvironment environment) : IValidat
         Require(Keys.KeyEncryption.TryDecode(o.KeyEncryptionKey) is not null,
             "KeyEncryptionKey must be 32 random bytes in base64 (generate one with: openssl rand -base64 32).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static bool IsIssuerUrl(string issuer, IHostEnvironment environment) =>
+        Uri.TryCreate(issuer, UriKind.Absolute, out var uri) && uri.Query.Length == 0 && uri.Fragment.Length == 0 && uri.UserInfo.Length == 0
+        && !issuer.Contains('#') && !issuer.Contains('?')
+        && (uri.Scheme == "https" || (uri.Scheme == "http" && (environment.IsDevelopment() || uri.IsLoopback)));
+}
+
+/// <summary>
+/// Fills in the issuer when only <see cref="ApiOptions.PublicBaseUrl"/> is set, or in Development from where this node
+/// listens; the validator then refuses to start without one.
+/// </summary>
+public sealed class IssuerDefault(IHostEnvironment environment, IConfiguration configuration) : IPostConfigureOptions<ApiOptions>
+{
+    public void PostConfigure(string? name, ApiOptions o)
+    {
+        o.Issuer = string.IsNullOrWhiteSpace(o.Issuer) ? null : o.Issuer.Trim();
+        if (o.Issuer is null && ApiOptions.ParsePublicBaseUrl(o.PublicBaseUrl) is not null)
+            o.Issuer = o.PublicBaseUrl!.Trim().TrimEnd('/');
+        if (o.Issuer is null && environment.IsDevelopment())
+            o.Issuer = configuration["urls"]?.Split(';').Select(url => url.Trim().TrimEnd('/'))
+                .FirstOrDefault(url => Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Host is not ("*" or "+" or "0.0.0.0" or "[::]"))
+                ?? "http://localhost:5000";
     }
 }
 

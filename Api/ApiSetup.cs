@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -10,6 +11,7 @@ using Sessions.Api.Dpop;
 using Sessions.Api.Health;
 using Sessions.Api.Http;
 using Sessions.Api.Keys;
+using Sessions.Api.OAuth;
 using Sessions.Api.Tokens;
 using Sessions.Hosting;
 
@@ -76,6 +78,7 @@ public static class ApiSetup
         var services = builder.Services;
         services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
+        services.AddSingleton<IPostConfigureOptions<ApiOptions>, IssuerDefault>();
         if (builder.Environment.IsDevelopment())
             services.PostConfigure<ApiOptions>(o => o.KeyEncryptionKey ??= KeyEncryption.DevelopmentKey());
         var bodyLimit = builder.Configuration.GetValue($"{ApiOptions.Section}:{nameof(ApiOptions.MaxRequestBodyBytes)}", new ApiOptions().MaxRequestBodyBytes);
@@ -98,10 +101,14 @@ public static class ApiSetup
         // where an endpoint asks for one, as the default policy names the scheme, so an Authorization header sent
         // anywhere else costs no signature check and is not counted against the access-token limit.
         AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
-        services.AddAuthentication(o => o.DefaultChallengeScheme = JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddAuthentication(o => o.DefaultChallengeScheme = JwtBearerDefaults.AuthenticationScheme).AddJwtBearer()
+            .AddScheme<AuthenticationSchemeOptions, BackendClientAuthentication>(BackendClientAuthentication.SchemeName, null);
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>, AccessTokenValidation>();
-        services.AddAuthorizationBuilder().SetDefaultPolicy(new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme)
+        services.AddSingleton<BackendClients>();
+        services.AddSingleton<FailedClientAuthentications>();
+        var authorization = services.AddAuthorizationBuilder().SetDefaultPolicy(new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme)
             .RequireAuthenticatedUser().Build());
+        BackendClientAuthentication.AddPolicies(authorization);
 
         services.AddBrowserAccess();
         services.AddRateLimits();

@@ -4,6 +4,7 @@ using Sessions.Api.Account;
 using Sessions.Api.Auth;
 using Sessions.Api.Http;
 using Sessions.Api.Keys;
+using Sessions.Api.OAuth;
 using Sessions.Api.UserSessions;
 using Sessions.Hosting;
 
@@ -27,6 +28,7 @@ app.MapAuthApi();
 app.MapUserSessionsApi();
 app.MapAccountApi();
 app.MapKeysApi();
+app.MapOAuthApi();
 app.MapDefaultEndpoints(management);
 app.MapOpenApi();
 if (app.Environment.IsDevelopment())

@@ -36,6 +36,8 @@ export interface SessionsState {
 export interface MeResponse {
   userId: string;
   email: string;
+  /** False until the address has been verified by email. */
+  emailVerified: boolean;
   roles: string[];
   sessionId: string;
 }

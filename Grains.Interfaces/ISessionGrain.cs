@@ -40,6 +40,20 @@ public interface ISessionGrain : IGrainWithGuidKey
     [Alias("Revoke")]
     Task RevokeAsync(RevocationReason reason);
 
+    /// <summary>
+    /// Revokes the session (with <paramref name="reason"/>) if <paramref name="refreshToken"/> is a token of its family,
+    /// current or rotated away, with no DPoP proof: for an authenticated backend (RFC 7009). False when it is not one.
+    /// </summary>
+    [Alias("RevokeFamily")]
+    Task<bool> RevokeFamilyAsync(string refreshToken, RevocationReason reason);
+
+    /// <summary>
+    /// Introspection (RFC 7662): the session while it is live, and, when <paramref name="refreshToken"/> is given, only
+    /// if that is its current token. Answered from memory once loaded; it never rotates, revokes or counts as a use.
+    /// </summary>
+    [Alias("Introspect"), Orleans.Concurrency.ReadOnly]
+    Task<SessionIntrospection?> IntrospectAsync(string? refreshToken);
+
     /// <summary>Whether access tokens of this session are still honoured; answered from memory, no I/O once active.</summary>
     [Alias("IsActive"), Orleans.Concurrency.ReadOnly]
     Task<bool> IsActiveAsync();
@@ -144,7 +158,21 @@ public sealed record SessionGrant(
     [property: Id(3)] ImmutableArray<string> Roles,
     [property: Id(4)] string RefreshToken,
     [property: Id(5)] DateTimeOffset RefreshTokenExpiresAt,
-    [property: Id(6)] string? DpopJkt = null);
+    [property: Id(6)] string? DpopJkt = null,
+    [property: Id(7)] bool EmailVerified = false);
+
+/// <summary>
+/// A live session as introspection reports it: whose it is, the user's roles and email verification as the session
+/// knows them now, and when it ends unless refreshed.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Sessions.SessionIntrospection")]
+public sealed record SessionIntrospection(
+    [property: Id(0)] Guid UserId,
+    [property: Id(1)] string Email,
+    [property: Id(2)] ImmutableArray<string> Roles,
+    [property: Id(3)] bool EmailVerified,
+    [property: Id(4)] DateTimeOffset ExpiresAt,
+    [property: Id(5)] string? DpopJkt);
 
 /// <summary>The outcomes of presenting a refresh token (docs/http-api.md#rotation-and-reuse-detection).</summary>
 [GenerateSerializer, Alias("Sessions.RefreshStatus")]
@@ -176,7 +204,7 @@ public sealed record RefreshResult([property: Id(0)] RefreshStatus Status, [prop
 
 /// <summary>Why a session was revoked; kept on the session for the audit trail. New reasons go at the end: stored rows hold the numbers.</summary>
 [GenerateSerializer, Alias("Sessions.RevocationReason")]
-public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse, SessionLimit, PasswordChanged }
+public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse, SessionLimit, PasswordChanged, RevokedByClient }
 
 /// <summary>One active session as the session list shows it.</summary>
 [GenerateSerializer, Immutable, Alias("Sessions.SessionInfo")]

@@ -181,6 +181,31 @@ public sealed partial class SessionGrain(
             throw new StorageUnavailableException($"Revocation of session {SessionId} could not be stored.");
     }
 
+    public async Task<bool> RevokeFamilyAsync(string refreshToken, RevocationReason reason)
+    {
+        await ResyncOrThrowAsync();
+        if (!Verifies(refreshToken, out _))
+            return false;
+        var now = time.GetUtcNow();
+        if (Session.IsActiveAt(now) && !await TryRevokeAsync(now, reason))
+            throw new StorageUnavailableException($"Revocation of session {SessionId} could not be stored.");
+        return true;
+    }
+
+    // Read-only and without a resync, as IsActiveAsync: a stale answer can only say inactive. A token ahead of memory
+    // (stored by a write whose answer was lost) is then inactive too, and still refreshes as before.
+    public Task<SessionIntrospection?> IntrospectAsync(string? refreshToken)
+    {
+        if (!_state.RecordExists)
+            DeactivateOnIdle();
+        var session = Session;
+        var live = _state.RecordExists && session.IsActiveAt(time.GetUtcNow())
+            && (refreshToken is null || (Verifies(refreshToken, out var token) && token.Counter == session.Counter));
+        return Task.FromResult(live
+            ? new SessionIntrospection(session.UserId, session.Email, session.Roles, EmailVerified: false, session.ExpiresAt, session.DpopJkt)
+            : null);
+    }
+
     // No resync here: after a failed write memory is the stored state or a revocation not yet stored,
     // so a stale answer can only ever refuse a token.
     public Task<bool> IsActiveAsync()

@@ -84,6 +84,7 @@ public sealed class SessionsInstruments
         RevocationReason.RefreshTokenReuse => "refresh_token_reuse",
         RevocationReason.SessionLimit => "session_limit",
         RevocationReason.PasswordChanged => "password_changed",
+        RevocationReason.RevokedByClient => "revoked_by_client",
         _ => "other",
     }));
 

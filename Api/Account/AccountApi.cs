@@ -5,7 +5,7 @@ using Sessions.Api.Tokens;
 
 namespace Sessions.Api.Account;
 
-public sealed record MeResponse(Guid UserId, string Email, string[] Roles, Guid SessionId);
+public sealed record MeResponse(Guid UserId, string Email, bool EmailVerified, string[] Roles, Guid SessionId);
 public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewPassword);
 
 /// <summary>The caller's own account (access token required): /me and the password change.</summary>
@@ -26,6 +26,7 @@ public static class AccountApi
     private static Ok<MeResponse> Me(HttpContext http) => TypedResults.Ok(new MeResponse(
         Caller.UserId(http),
         http.User.FindFirst(Claims.Email)?.Value ?? "",
+        http.User.FindFirst(Claims.EmailVerified)?.Value == "true",
         http.User.FindAll(Claims.Role).Select(c => c.Value).ToArray(),
         Caller.SessionId(http)));
 
@@ -36,7 +37,7 @@ public static class AccountApi
     /// </summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> ChangePasswordAsync(HttpContext http, [AsParameters] AuthServices services)
     {
-        var (body, problem) = await JsonBody.ReadAsync<PasswordChangeRequest>(http);
+        var (body, problem) = await RequestBody.ReadJsonAsync<PasswordChangeRequest>(http);
         if (problem is not null)
             return problem;
         // The current password is checked, not judged: any length a login takes (the old rules may have allowed it).

@@ -38,7 +38,7 @@ public static partial class AuthApi
 
     private static async Task<Results<Created<RegisterResponse>, ProblemHttpResult>> RegisterAsync(HttpContext http, [AsParameters] AuthServices services)
     {
-        var (body, problem) = await JsonBody.ReadAsync<RegisterRequest>(http);
+        var (body, problem) = await RequestBody.ReadJsonAsync<RegisterRequest>(http);
         if (problem is not null)
             return problem;
         if (!Credentials.TryNormalizeEmail(body!.Email?.Trim(), out var email))
@@ -57,7 +57,7 @@ public static partial class AuthApi
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> LoginAsync(HttpContext http, [AsParameters] AuthServices services)
     {
-        var (body, problem) = await JsonBody.ReadAsync<LoginRequest>(http);
+        var (body, problem) = await RequestBody.ReadJsonAsync<LoginRequest>(http);
         if (problem is not null)
             return problem;
         if (!Credentials.TryNormalizeEmail(body!.Email?.Trim(), out var email))
@@ -210,7 +210,7 @@ public static partial class AuthApi
     /// <summary>The refresh tokens of a refresh or logout: from the body or else the cookies, which must come from an allowed origin.</summary>
     private static async Task<(StringValues Tokens, bool FromCookie, ProblemHttpResult? Problem)> PresentedAsync(HttpContext http, RefreshTokenTransport transport, ILogger logger)
     {
-        var (body, problem) = await JsonBody.ReadAsync<RefreshRequest>(http, optional: true);
+        var (body, problem) = await RequestBody.ReadJsonAsync<RefreshRequest>(http, optional: true);
         if (problem is not null)
             return (default, false, problem);
         var (tokens, fromCookie) = RefreshTokenTransport.Presented(http, body?.RefreshToken);

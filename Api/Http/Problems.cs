@@ -17,6 +17,8 @@ public static class Problems
     public const string InvalidToken = "invalid_token";
     /// <summary>DPoP: a proof missing, failing a check or replayed (400 at login, refresh and logout; 401 at protected endpoints).</summary>
     public const string InvalidDpopProof = "invalid_dpop_proof";
+    /// <summary>A backend client without valid HTTP Basic credentials (401), or lacking the endpoint's scope (403).</summary>
+    public const string InvalidClient = "invalid_client", InsufficientScope = "insufficient_scope";
     public const string Unavailable = "unavailable";
     public const string InternalError = "internal_error";
 

@@ -50,8 +50,9 @@ public static class RateLimits
             limiter.AddPolicy(Refresh, http => PerAddress(http, o.RefreshesPerMinutePerAddress));
             // Beside any endpoint policy (the password change keeps the login limit too), and before authentication
             // runs: a flood of forged tokens is refused without a signature check each.
+            // Not where backend clients authenticate (a named policy): their failures have a limit of their own.
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-                http.GetEndpoint()?.Metadata.GetMetadata<IAuthorizeData>() is null
+                http.GetEndpoint()?.Metadata.GetMetadata<IAuthorizeData>() is not { Policy: null }
                     ? RateLimitPartition.GetNoLimiter("")
                     : PerAddress(http, o.AccessTokenRequestsPerMinutePerAddress));
             limiter.OnRejected = (context, _) =>

@@ -82,7 +82,9 @@ public sealed class AccessTokens(SigningKeys keys, ApiInstruments instruments, I
         json.WriteNumber(JwtRegisteredClaimNames.Iat, issuedAt);
         json.WriteNumber(JwtRegisteredClaimNames.Nbf, issuedAt);
         json.WriteNumber(JwtRegisteredClaimNames.Exp, issuedAt + (long)_options.AccessTokenLifetime.TotalSeconds);
+        json.WriteString(Claims.ClientId, _options.ClientId);
         json.WriteString(Claims.Email, grant.Email);
+        json.WriteBoolean(Claims.EmailVerified, grant.EmailVerified);
         json.WriteStartArray(Claims.Role);
         foreach (var role in grant.Roles)
             json.WriteStringValue(role);
@@ -104,6 +106,9 @@ public static class Claims
     public const string Subject = JwtRegisteredClaimNames.Sub;
     public const string SessionId = "sid";
     public const string Email = JwtRegisteredClaimNames.Email;
+    public const string EmailVerified = JwtRegisteredClaimNames.EmailVerified;
+    /// <summary>RFC 9068 2.2: the application the token was issued to.</summary>
+    public const string ClientId = "client_id";
     public const string Role = "role";
     /// <summary>DPoP: {"jkt": thumbprint of the key the session is bound to}.</summary>
     public const string Confirmation = "cnf";

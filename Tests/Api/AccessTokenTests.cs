@@ -17,7 +17,7 @@ public sealed class AccessTokenTests(ApiFixture fixture)
 {
     private readonly HttpClient _client = fixture.Client();
 
-    private static JsonElement Part(string jwt, int index) =>
+    internal static JsonElement Part(string jwt, int index) =>
         JsonDocument.Parse(Base64Url.DecodeFromChars(jwt.Split('.')[index])).RootElement;
 
     [Fact]
@@ -31,7 +31,9 @@ public sealed class AccessTokenTests(ApiFixture fixture)
         Assert.Equal("at+jwt", header.GetProperty("typ").GetString());
         var jwks = await (await _client.GetAsync("/.well-known/jwks.json")).JsonAsync();
         Assert.Contains(jwks.GetProperty("keys").EnumerateArray(), k => k.GetProperty("kid").GetString() == header.GetProperty("kid").GetString());
-        Assert.Equal("sessions", claims.GetProperty("iss").GetString());
+        Assert.Equal(ApiFixture.Issuer, claims.GetProperty("iss").GetString());
+        Assert.Equal("sessions", claims.GetProperty("client_id").GetString());
+        Assert.False(claims.GetProperty("email_verified").GetBoolean());
         Assert.Equal("sessions-api", claims.GetProperty("aud").GetString());
         Assert.Equal(login.SessionId.ToString(), claims.GetProperty("sid").GetString());
         Assert.True(Guid.TryParse(claims.GetProperty("sub").GetString(), out _));
@@ -51,6 +53,7 @@ public sealed class AccessTokenTests(ApiFixture fixture)
         var me = await (await _client.SendAsync(HttpMethod.Get, "/me", login.AccessToken)).JsonAsync();
 
         Assert.Equal(login.Email, me.GetProperty("email").GetString());
+        Assert.False(me.GetProperty("emailVerified").GetBoolean());
         Assert.Equal(login.SessionId, me.GetProperty("sessionId").GetGuid());
         Assert.Equal(["user"], me.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
         Assert.Equal(Part(login.AccessToken, 1).GetProperty("sub").GetString(), me.GetProperty("userId").GetGuid().ToString());
@@ -64,7 +67,7 @@ public sealed class AccessTokenTests(ApiFixture fixture)
     public async Task A_forged_or_foreign_token_is_401_with_www_authenticate(string forgery)
     {
         var login = await _client.LoginAsync();
-        var token = Forge(forgery, login.AccessToken);
+        var token = Forge(fixture, forgery, login.AccessToken);
 
         var response = await _client.SendAsync(HttpMethod.Get, "/me", token);
 
@@ -188,7 +191,8 @@ public sealed class AccessTokenTests(ApiFixture fixture)
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
     }
 
-    private string Forge(string forgery, string genuine)
+    /// <summary>A token made from <paramref name="genuine"/> that no verifier of ours may accept.</summary>
+    internal static string Forge(ApiFixture fixture, string forgery, string genuine)
     {
         var parts = genuine.Split('.');
         var claims = Part(genuine, 1);

@@ -19,6 +19,10 @@ namespace Sessions.Tests.Api;
 public class ApiFixture : ClusterFixture
 {
     public const string AllowedOrigin = "https://app.example";
+    public const string Issuer = "https://sessions.example";
+    /// <summary>Backend clients of docs/http-api.md#backend-clients, registered in every Api of the fixture.</summary>
+    public static readonly BackendClient ResourceServer = new("resource-api", "resource-api-secret-0123456789-abcdef");
+    public static readonly BackendClient IntrospectOnly = new("introspect-only", "introspect-only-secret-0123456789-ab");
     public static readonly string KeyEncryptionKey = Convert.ToBase64String(Enumerable.Repeat((byte)7, 32).ToArray());
 
     public FaultyStorage Storage { get; } = new();
@@ -56,6 +60,13 @@ public class ApiFixture : ClusterFixture
         ["Cluster:ServiceId"] = ServiceId,
         ["Cluster:GatewayPort"] = Cluster.Options.BaseGatewayPort.ToString(CultureInfo.InvariantCulture),
         ["Api:KeyEncryptionKey"] = KeyEncryptionKey,
+        ["Api:Issuer"] = Issuer,
+        ["Api:Clients:0:ClientId"] = ResourceServer.ClientId,
+        ["Api:Clients:0:SecretHash"] = ResourceServer.SecretHash,
+        ["Api:Clients:0:Scopes:0"] = "introspect revoke",
+        ["Api:Clients:1:ClientId"] = IntrospectOnly.ClientId,
+        ["Api:Clients:1:SecretHash"] = IntrospectOnly.SecretHash,
+        ["Api:Clients:1:Scopes:0"] = "introspect",
         ["Api:AllowedOrigins:0"] = AllowedOrigin,
         ["Api:LoginsPerMinutePerAddress"] = "100000",
         ["Api:RegistrationsPerMinutePerAddress"] = "100000",
@@ -87,6 +98,14 @@ public class ApiFixture : ClusterFixture
 
     /// <summary>A client that keeps no cookies of its own: tests send and read them explicitly.</summary>
     public HttpClient Client() => Factory.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false });
+}
+
+/// <summary>A backend client's id and secret, and what the Api is configured with instead of the secret.</summary>
+public sealed record BackendClient(string ClientId, string Secret)
+{
+    public string SecretHash => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Secret)));
+    public System.Net.Http.Headers.AuthenticationHeaderValue Basic =>
+        new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{ClientId}:{Secret}")));
 }
 
 [CollectionDefinition(Name)]

@@ -97,6 +97,7 @@ public sealed class ManagementListenerTests : IDisposable
             ["ConnectionStrings__Sessions"] = "Host=127.0.0.1;Port=1;Database=none",
             ["Cluster__GatewayPort"] = (ports + 2).ToString(CultureInfo.InvariantCulture),
             ["Api__KeyEncryptionKey"] = ApiFixture.KeyEncryptionKey,
+            ["Api__Issuer"] = "https://sessions.example",
             ["Management__Port"] = management.ToString(CultureInfo.InvariantCulture),
         };
         foreach (var (key, value) in listener(publicPort.ToString(CultureInfo.InvariantCulture)))

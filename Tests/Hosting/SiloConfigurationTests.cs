@@ -124,6 +124,7 @@ public sealed class SiloConfigurationTests
         var settings = With("Sessions:SessionCollectionAge", "00:17:00");
         settings["Api:HostsSilo"] = "true";
         settings["Api:KeyEncryptionKey"] = Convert.ToBase64String(new byte[32]);
+        settings["Api:Issuer"] = "https://sessions.example";
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddSessionsCluster();

@@ -8,6 +8,14 @@ public static class TestSteps
     public static readonly DateTimeOffset NoDeadline = DateTimeOffset.MaxValue;
 
     /// <summary>A registration from a test, which waits as long as it takes.</summary>
+    /// <summary>A well-formed refresh token for <paramref name="sessionId"/> whose MAC is zeros: it verifies nowhere.</summary>
+    public static string ForgedRefreshToken(Guid sessionId, long counter = 0)
+    {
+        Span<byte> signed = stackalloc byte[RefreshToken.SignedLength];
+        RefreshToken.WriteSignedPart(signed, sessionId, counter);
+        return RefreshToken.Format(signed, new byte[RefreshToken.MacLength]);
+    }
+
     public static RegistrationAttempt Registration(string password = Password) => new(password, NoDeadline);
 
     /// <summary>Registers a fresh user with <see cref="Password"/>; returns its email index entry, where logins go.</summary>

@@ -1,17 +1,21 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
+using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 
 namespace Sessions.Api.Http;
 
 /// <summary>
-/// Reads a JSON request body under our rules, so every bad body gets a problem answer and never a
-/// 500: not JSON → 415, malformed or mistyped → 400, larger than the limit → 413, broken framing
+/// Reads a JSON or form request body under our rules, so every bad body gets a problem answer and never a
+/// 500: not JSON (or not a form) → 415, malformed or mistyped → 400, larger than the limit → 413, broken framing
 /// (a bad chunk, a body cut short, a reset) → 400.
 /// </summary>
-public static partial class JsonBody
+public static partial class RequestBody
 {
     public readonly record struct Read<T>(T? Value, ProblemHttpResult? Problem) where T : class;
 
@@ -19,34 +23,17 @@ public static partial class JsonBody
 
     /// <param name="http">The request to read.</param>
     /// <param name="optional">true where an empty body is fine (refresh and logout by cookie).</param>
-    public static async Task<Read<T>> ReadAsync<T>(HttpContext http, bool optional = false) where T : class
+    public static async Task<Read<T>> ReadJsonAsync<T>(HttpContext http, bool optional = false) where T : class
     {
-        var request = http.Request;
-        var limit = http.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxRequestBodyBytes;
-        if (request.ContentLength > limit)
-            return new(null, TooLarge(limit));
-
-        var reader = request.BodyReader;
-        ReadResult read;
-        try
-        {
-            read = await ReadWholeBodyAsync(reader, limit, http.RequestAborted);
-        }
-        catch (Exception exception) when (IsBrokenFraming(exception, http))
-        {
-            // The client's fault, not ours: a 400 (which a client that has gone never reads), logged only for debugging.
-            LogUnreadable(http, exception);
-            return new(null, Problems.Of(exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest,
-                Problems.InvalidRequest, "The request body could not be read."));
-        }
+        var (read, problem) = await ReadWholeAsync(http);
+        if (problem is not null)
+            return new(null, problem);
         var body = read.Buffer;
         try
         {
-            if (body.Length > limit)
-                return new(null, TooLarge(limit));
             if (body.IsEmpty)
                 return optional ? new(null, null) : new(null, Problems.BadRequest("A JSON body is required."));
-            if (!request.HasJsonContentType())
+            if (!http.Request.HasJsonContentType())
                 return new(null, Problems.Of(StatusCodes.Status415UnsupportedMediaType, Problems.InvalidRequest, "The body must be application/json."));
             return Deserialize<T>(body) is { } value
                 ? new(value, null)
@@ -58,8 +45,59 @@ public static partial class JsonBody
         }
         finally
         {
-            reader.AdvanceTo(body.End);
+            http.Request.BodyReader.AdvanceTo(body.End);
         }
+    }
+
+    /// <summary>An application/x-www-form-urlencoded body (the OAuth endpoints), under the same rules as a JSON one.</summary>
+    public static async Task<(Dictionary<string, StringValues>? Form, ProblemHttpResult? Problem)> ReadFormAsync(HttpContext http)
+    {
+        if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var type)
+            || !string.Equals(type.MediaType.Value, "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+            return (null, Problems.Of(StatusCodes.Status415UnsupportedMediaType, Problems.InvalidRequest, "The body must be application/x-www-form-urlencoded."));
+        var (read, problem) = await ReadWholeAsync(http);
+        if (problem is not null)
+            return (null, problem);
+        try
+        {
+            // Form encoding is ASCII: anything else was percent-encoded, and bytes that are not UTF-8 become U+FFFD.
+            return (new FormReader(Encoding.UTF8.GetString(read.Buffer)).ReadForm(), null);
+        }
+        catch (InvalidDataException)
+        {
+            return (null, Problems.BadRequest("The form has too many or too long fields."));
+        }
+        finally
+        {
+            http.Request.BodyReader.AdvanceTo(read.Buffer.End);
+        }
+    }
+
+    /// <summary>The whole body, or a problem: larger than the limit 413, broken framing 400. The caller advances the reader past it.</summary>
+    private static async Task<(ReadResult Read, ProblemHttpResult? Problem)> ReadWholeAsync(HttpContext http)
+    {
+        var request = http.Request;
+        var limit = http.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxRequestBodyBytes;
+        if (request.ContentLength > limit)
+            return (default, TooLarge(limit));
+        ReadResult read;
+        try
+        {
+            read = await ReadWholeBodyAsync(request.BodyReader, limit, http.RequestAborted);
+        }
+        catch (Exception exception) when (IsBrokenFraming(exception, http))
+        {
+            // The client's fault, not ours: a 400 (which a client that has gone never reads), logged only for debugging.
+            LogUnreadable(http, exception);
+            return (default, Problems.Of(exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest,
+                Problems.InvalidRequest, "The request body could not be read."));
+        }
+        if (read.Buffer.Length > limit)
+        {
+            request.BodyReader.AdvanceTo(read.Buffer.End);
+            return (default, TooLarge(limit));
+        }
+        return (read, null);
     }
 
     /// <summary>
@@ -99,7 +137,7 @@ public static partial class JsonBody
 
     private static void LogUnreadable(HttpContext http, Exception exception)
     {
-        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(JsonBody));
+        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RequestBody));
         LogUnreadable(logger, exception, http.Request.Path);
     }
 
