@@ -7,7 +7,7 @@ using Sessions.Bench;
 
 // A load generator that drives the service through its HTTP API (docs/http-api.md); only idle-memory also
 // reads the database, to size the stored rows. One scenario per run; prints one markdown table row.
-//   Bench <refresh|mixed|login|cold-setup|cold|idle-memory|forged|login-flood|registration-flood|one-user|hash> [--url U[,U...]] [--users N]
+//   Bench <refresh|mixed|introspect|login|cold-setup|cold|idle-memory|forged|login-flood|registration-flood|one-user|hash> [--url U[,U...]] [--users N]
 //         [--seconds S] [--sessions N] [--flood N] [--tokens FILE] [--pids api=P[+P...],silo=P[+P...],postgres=P,seed=P] [--database CONNECTION]
 //         [--seed URL]   refresh only: then the seed design's server too, and the ratio of the two
 var options = Options.Parse(args);
@@ -38,6 +38,32 @@ switch (options.Scenario)
             Report(options with { Scenario = "seed refresh" }, seedResult, "the seed server: stateless JWTs, nothing stored or rotated");
             ReportRatio(options, result, seedResult);
         }
+        break;
+    }
+    case "introspect":
+    {
+        // A resource server asking about each user's access token in a closed loop, as backend client BENCH_CLIENT ("id:secret").
+        var client = Environment.GetEnvironmentVariable("BENCH_CLIENT") ?? throw new ArgumentException("introspect needs BENCH_CLIENT=id:secret, a client with scope introspect");
+        var basic = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(client)));
+        var sessions = await InParallelAsync(options.Users, vu => LoginNewUserAsync(apis[vu % apis.Length]));
+        var result = await MeasureAsync(options, meter, async (vu, recorder, stop) =>
+        {
+            var api = apis[vu % apis.Length];
+            while (!stop.IsCancellationRequested)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/oauth/introspect")
+                {
+                    Headers = { Authorization = basic },
+                    Content = new FormUrlEncodedContent([KeyValuePair.Create("token", sessions[vu].AccessToken)]),
+                };
+                using var response = await api.SendAsync(request, CancellationToken.None);
+                var active = response.IsSuccessStatusCode && (await response.Content.ReadFromJsonAsync<JsonElement>(CancellationToken.None)).GetProperty("active").GetBoolean();
+                // "600": answered, but inactive for a live session, which is a bug; counted among the errors.
+                recorder.Record(started, active ? 200 : response.IsSuccessStatusCode ? 600 : (int)response.StatusCode);
+            }
+        });
+        Report(options, result, "access tokens, each user's own; nothing is written");
         break;
     }
     case "login":

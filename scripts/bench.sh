@@ -2,7 +2,7 @@
 # The standard benchmark set: the project's PostgreSQL, one silo and one Api (Release builds, Production
 # settings) on their own ports and a fresh database, driven over HTTP by Bench/. Prints a markdown table.
 #   scripts/bench.sh            the whole set (about 13 minutes)
-#   scripts/bench.sh refresh    only the refresh rows
+#   scripts/bench.sh refresh    only the refresh rows, and introspection beside them (64 users)
 #   scripts/bench.sh cohosted   the refresh rows, then again with the silo inside the Api's process (Api:HostsSilo)
 #   scripts/bench.sh idle-memory only the idle-memory row
 #   scripts/bench.sh cold       the refresh row at 64 users, then refreshes that each activate their session from PostgreSQL
@@ -47,6 +47,12 @@ Sessions__RefreshTokenPepper=$(head -c 32 /dev/urandom | base64)
 Api__KeyEncryptionKey=$(head -c 32 /dev/urandom | base64)
 export Api__LoginsPerMinutePerAddress=100000000 Api__RegistrationsPerMinutePerAddress=100000000 Api__RefreshesPerMinutePerAddress=100000000 Api__AccessTokenRequestsPerMinutePerAddress=100000000
 export Logging__LogLevel__Default=Warning
+export Api__Issuer=$api_url
+# The backend client the introspection scenario authenticates as; the secret lives only in this run.
+bench_client_secret=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')
+export Api__Clients__0__ClientId=bench Api__Clients__0__Scopes__0=introspect
+Api__Clients__0__SecretHash=$(printf %s "$bench_client_secret" | sha256sum | cut -d' ' -f1)
+export Api__Clients__0__SecretHash
 
 silo_pid=""; api_pid=""; seed_pid=""
 start_silo() { # extra environment assignments as arguments
@@ -157,6 +163,7 @@ if [ "$only" = statements ]; then
 fi
 if [ "$only" != idle-memory ]; then
   bench refresh --users 64 --seconds "$seconds"
+  BENCH_CLIENT="bench:$bench_client_secret" bench introspect --users 64 --seconds "$seconds"
   [ "$only" = cold ] && { cold; exit 0; }
   bench refresh --users 8 --seconds "$seconds"
   [ "$only" = cohosted ] && cohosted

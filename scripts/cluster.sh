@@ -29,6 +29,8 @@ up() {
   export DOTNET_ENVIRONMENT=Development ASPNETCORE_ENVIRONMENT=Development
   export ConnectionStrings__Sessions Cluster__Clustering=AdoNet Cluster__ClusterId=sessions-local Cluster__ServiceId=sessions
   ConnectionStrings__Sessions=$(scripts/postgres.sh url sessions)
+  # One issuer for every Api node, as behind one load balancer: a token of one node verifies at another.
+  export Api__Issuer=${Api__Issuer:-http://127.0.0.1:5080}
   psql_ -c "DELETE FROM membership WHERE deploymentid = 'sessions-local' AND status = 6"
 
   for i in $(seq 0 $((silos - 1))); do

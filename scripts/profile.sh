@@ -31,6 +31,7 @@ Sessions__RefreshTokenPepper=$(head -c 32 /dev/urandom | base64)
 Api__KeyEncryptionKey=$(head -c 32 /dev/urandom | base64)
 export Api__LoginsPerMinutePerAddress=100000000 Api__RegistrationsPerMinutePerAddress=100000000 Api__RefreshesPerMinutePerAddress=100000000 Api__AccessTokenRequestsPerMinutePerAddress=100000000
 export Logging__LogLevel__Default=Warning PasswordHashing__IterationCount=1000
+export Api__Issuer=http://127.0.0.1:5180
 
 pids=()
 cleanup() {

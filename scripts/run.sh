@@ -17,6 +17,8 @@ dotnet build Sessions.sln -c Release -v quiet -nologo >"$logs/build.log" 2>&1 ||
 
 export DOTNET_ENVIRONMENT=${DOTNET_ENVIRONMENT:-Development}
 export ConnectionStrings__Sessions
+# The issuer is the URL served here, unless the caller names one (Api__Issuer, or Api__PublicBaseUrl behind a proxy).
+if [ -z "${Api__Issuer:-}${Api__PublicBaseUrl:-}" ]; then export Api__Issuer=$api_url; fi
 ConnectionStrings__Sessions=$(scripts/postgres.sh url sessions)
 
 pids=()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: starts the project's private PostgreSQL (installing it if missing, as root),
-# installs Chromium for the browser tests when it is missing (as root), builds, runs the whole suite, and ends with one line "N passed, N failed, N skipped" read from
+# installs Chromium for the browser tests when it is missing (as root), the Node sample's packages (npm ci), builds, runs the whole suite, and ends with one line "N passed, N failed, N skipped" read from
 # the test results. Exits non-zero on any failure. Extra arguments go to dotnet test.
 #   scripts/test.sh --fast   everyday work: every layer but the browser, end-to-end and fault tests (no Chromium needed)
 set -euo pipefail
@@ -17,6 +17,15 @@ if ! $fast && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "test: Chromium is missing, so the browser tests will fail; install it: sudo apt-get install -y chromium" >&2
+  fi
+fi
+
+# The Node resource-server sample's packages, exactly as its lock file names them.
+if ! $fast; then
+  if command -v npm >/dev/null; then
+    (cd samples/node-api && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    echo "test: npm is missing, so the Node sample's tests will fail; install it: sudo apt-get install -y nodejs npm" >&2
   fi
 fi
 

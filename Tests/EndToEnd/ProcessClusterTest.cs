@@ -46,6 +46,8 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         ["Management__Port"] = SiloManagementPort(0).ToString(CultureInfo.InvariantCulture),
         ["Sessions__RefreshTokenPepper"] = Convert.ToBase64String(new byte[32]),
         ["Api__KeyEncryptionKey"] = ApiFixture.KeyEncryptionKey,
+        // One issuer for every Api node, as behind one load balancer.
+        ["Api__Issuer"] = ApiUrl(0),
         // Every test client comes from 127.0.0.1.
         ["Api__RefreshesPerMinutePerAddress"] = "1000000",
         ["Api__AccessTokenRequestsPerMinutePerAddress"] = "1000000",
@@ -82,9 +84,11 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         return Start("Api", environment);
     }
 
-    private ServiceProcess Start(string project, Dictionary<string, string> environment)
+    private ServiceProcess Start(string project, Dictionary<string, string> environment) => Track(ServiceProcess.Start(project, environment));
+
+    /// <summary>A process the test started itself: stopped with the cluster, its output in failure messages.</summary>
+    protected ServiceProcess Track(ServiceProcess process)
     {
-        var process = ServiceProcess.Start(project, environment);
         _processes.Add(process);
         return process;
     }

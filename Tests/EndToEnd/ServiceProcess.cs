@@ -25,16 +25,28 @@ public sealed class ServiceProcess : IDisposable
     /// <summary>Starts <c>project/bin/&lt;configuration&gt;/net10.0/project.dll</c>, built with the tests.</summary>
     public static ServiceProcess Start(string project, IReadOnlyDictionary<string, string> environment)
     {
+        var (folder, dll) = Built(project);
+        return Start("dotnet", [dll], folder, environment);
+    }
+
+    /// <summary>The output folder and assembly of <paramref name="project"/> (a folder of the repository), built with the tests.</summary>
+    public static (string Folder, string Dll) Built(string project, string? assembly = null)
+    {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory); // Tests/bin/<configuration>/net10.0/
         var configuration = testOutput.Parent!.Name;
         var folder = Path.Combine(Repository.Root, project, "bin", configuration, testOutput.Name);
-        var dll = Path.Combine(folder, project + ".dll");
+        var dll = Path.Combine(folder, (assembly ?? project) + ".dll");
         if (!File.Exists(dll))
             throw new FileNotFoundException($"{dll} is missing: build the solution first.");
+        return (folder, dll);
+    }
 
-        var start = new ProcessStartInfo("dotnet", [dll])
+    /// <summary>Starts any program, its output kept.</summary>
+    public static ServiceProcess Start(string fileName, IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string> environment)
+    {
+        var start = new ProcessStartInfo(fileName, arguments)
         {
-            WorkingDirectory = folder,
+            WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
