@@ -56,6 +56,11 @@ export interface SessionInfo {
 export interface SessionsClientOptions {
   /** The Api's base URL, e.g. "https://auth.example.com". Default "": same origin. */
   baseUrl?: string;
+  /**
+   * Your own APIs (URLs; their origins count) that take Sessions' access tokens: client.fetch adds the token to calls
+   * to them too, refreshing as for the Api. No other origin ever gets it. Default [].
+   */
+  resourceServers?: string[];
   /** Refresh this many seconds before the access token expires (at most a quarter of its lifetime). Default 60. */
   refreshAheadSeconds?: number;
   /** BroadcastChannel name shared by the tabs of one app; null or "" turns cross-tab messages off. Default "sessions". */

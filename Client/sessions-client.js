@@ -47,6 +47,7 @@ export class SessionsError extends Error {
 
 export class SessionsClient extends EventTarget {
   #baseUrl;
+  #resourceOrigins;
   #refreshAheadMs;
   #fetchImpl;
   #channel = null;
@@ -91,7 +92,7 @@ export class SessionsClient extends EventTarget {
     }
   };
 
-  constructor({ baseUrl = "", refreshAheadSeconds = 60, channelName = "sessions", fetch = globalThis.fetch, dpop = false, dpopDatabase = "sessions-dpop" } = {}) {
+  constructor({ baseUrl = "", resourceServers = [], refreshAheadSeconds = 60, channelName = "sessions", fetch = globalThis.fetch, dpop = false, dpopDatabase = "sessions-dpop" } = {}) {
     super();
     if (typeof fetch !== "function") throw new TypeError("SessionsClient needs a fetch implementation.");
     if (dpop) {
@@ -101,6 +102,8 @@ export class SessionsClient extends EventTarget {
       this.#dpop = new DpopState(String(dpopDatabase));
     }
     this.#baseUrl = String(baseUrl ?? "").replace(/\/+$/, "");
+    // Your own APIs, which take the same access token: only their origins get it, besides the Api's.
+    this.#resourceOrigins = new Set([...resourceServers].map((url) => new URL(String(url), globalThis.location?.href).origin));
     this.#refreshAheadMs = Math.max(0, Number(refreshAheadSeconds) || 0) * 1000;
     // Called unbound: window.fetch throws "Illegal invocation" when `this` is another object.
     this.#fetchImpl = (...args) => fetch(...args);
@@ -234,7 +237,7 @@ export class SessionsClient extends EventTarget {
    */
   async fetch(input, init) {
     const template = this.#request(input, init);
-    if (!this.#isApi(template.url) || !this.signedIn) return this.#send(template);
+    if (!this.#takesToken(template.url) || !this.signedIn) return this.#send(template);
 
     if (this.#expiresAt - Date.now() <= this.#marginMs()) {
       try {
@@ -504,7 +507,7 @@ export class SessionsClient extends EventTarget {
   // a proof of its own (RFC 9449: htm, htu, and ath with a DPoP-bound token), retries included.
   async #prepareHeaders(request, accessToken) {
     if (accessToken) request.headers.set("Authorization", `${this.#tokenType} ${accessToken}`);
-    if (this.#dpop && this.#isApi(request.url)) {
+    if (this.#dpop && this.#takesToken(request.url)) {
       const bound = accessToken && this.#tokenType === "DPoP" ? accessToken : null;
       request.headers.set("DPoP", await this.#dpop.proof(request.method, request.url, bound));
     }
@@ -512,6 +515,15 @@ export class SessionsClient extends EventTarget {
 
   #apiUrl() {
     return new URL(this.#baseUrl || ".", globalThis.location?.href);
+  }
+
+  #takesToken(url) {
+    if (this.#isApi(url)) return true;
+    try {
+      return this.#resourceOrigins.has(new URL(url, globalThis.location?.href).origin);
+    } catch {
+      return false;
+    }
   }
 
   #isAuthPath(url) {

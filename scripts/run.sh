@@ -2,11 +2,13 @@
 # Runs the service on this machine: the project's private PostgreSQL (installed if missing, as root),
 # the schema, one silo and the Api on loopback. Ctrl-C stops everything it started.
 #   SESSIONS_API_URL (default http://127.0.0.1:5080)   where the Api listens
+#   SESSIONS_SAMPLE_API_URL (default http://127.0.0.1:5081)   where samples/aspnet-api listens, the demo's "Your API"
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 api_url=${SESSIONS_API_URL:-http://127.0.0.1:5080}
+sample_url=${SESSIONS_SAMPLE_API_URL:-http://127.0.0.1:5081}
 logs="$repo/.local/logs"
 mkdir -p "$logs"
 
@@ -19,6 +21,13 @@ export DOTNET_ENVIRONMENT=${DOTNET_ENVIRONMENT:-Development}
 export ConnectionStrings__Sessions
 # The issuer is the URL served here, unless the caller names one (Api__Issuer, or Api__PublicBaseUrl behind a proxy).
 if [ -z "${Api__Issuer:-}${Api__PublicBaseUrl:-}" ]; then export Api__Issuer=$api_url; fi
+issuer=${Api__Issuer:-${Api__PublicBaseUrl%/}}
+# The sample API introspects as a backend client of its own, its secret made for this run only (a named entry, so
+# clients given as Api__Clients__0__... stay as they are).
+sample_secret=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')
+export Api__Clients__demo__ClientId=demo-api Api__Clients__demo__Scopes__0=introspect
+Api__Clients__demo__SecretHash=$(printf %s "$sample_secret" | sha256sum | cut -d' ' -f1)
+export Api__Clients__demo__SecretHash
 ConnectionStrings__Sessions=$(scripts/postgres.sh url sessions)
 
 pids=()
@@ -49,12 +58,27 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 curl -fs "$api_url/health/ready" >/dev/null || echo "warning: the Api is not ready yet: $(curl -s "$api_url/health/ready")"
-echo "api: $api_url, management http://127.0.0.1:8090 (/metrics) (log: $logs/api.log)"
+echo "api: $api_url, issuer $issuer, management http://127.0.0.1:8090 (/metrics) (log: $logs/api.log)"
+
+# Not waited on below: the service runs on without the sample.
+(cd samples/aspnet-api/bin/Release/net10.0 && exec env Sessions__Issuer="$issuer" Sessions__Introspection__ClientId=demo-api \
+  Sessions__Introspection__ClientSecret="$sample_secret" Cors__Origins__0="$api_url" ASPNETCORE_ENVIRONMENT=Development \
+  dotnet AspNetApi.dll --urls "$sample_url") >"$logs/sample-api.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 30); do curl -fs "$sample_url/health" >/dev/null 2>&1 && break; sleep 1; done
+if curl -fs "$sample_url/health" >/dev/null 2>&1; then
+  echo "your API: $sample_url (samples/aspnet-api, instant revocation) (log: $logs/sample-api.log)"
+else
+  echo "warning: samples/aspnet-api did not start at $sample_url (log: $logs/sample-api.log); the demo's Your API card will say so"
+fi
+demo_query=""
+[ "$sample_url" = http://127.0.0.1:5081 ] || demo_query="?yourApi=$sample_url"
 echo
 echo "Sessions is running at $api_url"
-echo "  demo:     $api_url/demo/   (the browser client, Development only)"
+echo "  demo:     $api_url/demo/$demo_query   (the browser client, Development only)"
+echo "  discovery: $api_url/.well-known/openid-configuration"
 echo "  try it:   $api_url/scalar   (interactive, Development only)"
 echo "  contract: $api_url/openapi/v1.json"
 echo "Press Ctrl-C to stop."
-wait -n "${pids[@]}"
+wait -n "${pids[0]}" "${pids[1]}"
 echo "a process exited; stopping the rest"

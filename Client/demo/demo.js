@@ -2,8 +2,10 @@ import { SessionsClient, SessionsError } from "../client/sessions-client.js";
 
 const $ = (id) => document.getElementById(id);
 
-const apiBase = readApiBase();
-const client = new SessionsClient({ baseUrl: apiBase });
+const apiBase = readUrlParameter("api") ?? "";
+// An API of the app's own on another origin (scripts/run.sh starts samples/aspnet-api there).
+const yourApi = readUrlParameter("yourApi") ?? "http://127.0.0.1:5081";
+const client = new SessionsClient({ baseUrl: apiBase, resourceServers: [yourApi] });
 
 let refreshCount = 0;
 let unauthorizedCount = 0;
@@ -91,6 +93,31 @@ async function authed(call) {
 function countUnauthorized() {
   unauthorizedCount++;
   $("unauthorized-count").textContent = String(unauthorizedCount);
+}
+
+/** GET {yourApi}/hello through client.fetch, which adds the token for that origin too. */
+async function callYourApi() {
+  const answer = $("your-api-answer");
+  let response;
+  try {
+    response = await client.fetch(`${yourApi}/hello`, { headers: { Accept: "application/json" } });
+  } catch {
+    answer.dataset.status = "error";
+    answer.textContent = `Your API at ${yourApi} does not answer (scripts/run.sh starts it).`;
+    return;
+  }
+  answer.dataset.status = String(response.status);
+  if (response.ok) {
+    const hello = await response.json();
+    answer.textContent = `${response.status} · ${hello.message} (checked: ${hello.checkedWith}) at ${clock()}`;
+  } else if (response.status === 401) {
+    answer.textContent = `401 · Your API refused the access token at ${clock()}: its session has ended.`;
+    // The client has signed this tab out meanwhile; say why where the signed-out page shows it.
+    showNotice("Your API answered 401: this session was signed out from another device, and the API asked Sessions before it trusted the token.");
+  } else {
+    answer.textContent = `${response.status} · Your API refused the call at ${clock()}.`;
+  }
+  log(`GET ${yourApi}/hello → ${response.status}`);
 }
 
 async function loadMe() {
@@ -199,6 +226,8 @@ $("refresh-sessions").addEventListener("click", () => action($("refresh-sessions
 }));
 
 $("call-me").addEventListener("click", () => action($("call-me"), callMe));
+$("your-api-url").textContent = yourApi;
+$("call-your-api").addEventListener("click", () => action($("call-your-api"), callYourApi));
 
 $("sessions").addEventListener("click", (event) => {
   const button = event.target.closest("button.revoke");
@@ -360,17 +389,18 @@ function describeAgent(userAgent) {
   return userAgent.length > 48 ? `${userAgent.slice(0, 47)}…` : userAgent;
 }
 
-function readApiBase() {
-  const raw = new URLSearchParams(location.search).get("api");
-  if (!raw) return "";
+/** An http(s) URL from the query string, without a trailing slash; null when absent or not a URL. */
+function readUrlParameter(name) {
+  const raw = new URLSearchParams(location.search).get(name);
+  if (!raw) return null;
   try {
     const url = new URL(raw);
     if (url.protocol === "http:" || url.protocol === "https:") return url.href.replace(/\/+$/, "");
   } catch {
     // Reported below.
   }
-  queueMicrotask(() => showError(new Error(`Ignoring ?api=${raw}: not an http(s) URL. Using this page's origin.`), "start"));
-  return "";
+  queueMicrotask(() => showError(new Error(`Ignoring ?${name}=${raw}: not an http(s) URL.`), "start"));
+  return null;
 }
 
 // ---- boot ------------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ public sealed class BrowserFixture() : ProcessClusterTest(silos: 1, apis: 1)
     /// <summary>Another port of localhost that is not in Api:AllowedOrigins.</summary>
     public string ForeignOrigin { get; } = $"http://localhost:{FreePorts.Consecutive(1)}";
 
+    /// <summary>samples/aspnet-api in instant-revocation mode: the demo's "Your API", on an origin of its own.</summary>
+    public string YourApiUrl { get; } = $"http://127.0.0.1:{FreePorts.Consecutive(1)}";
+
     /// <summary>The Orleans dashboard on the silo's management port (Development turns it on).</summary>
     public string SiloDashboardUrl => $"http://127.0.0.1:{SiloManagementPort(0)}/dashboard/";
 
@@ -41,6 +44,9 @@ public sealed class BrowserFixture() : ProcessClusterTest(silos: 1, apis: 1)
         ["Api__AccessTokenLifetime"] = AccessTokenLifetime.ToString(),
         ["Api__AllowedOrigins__0"] = ApiOrigin,
         ["Api__AllowedOrigins__1"] = SiblingOrigin,
+        ["Api__Clients__0__ClientId"] = EndToEnd.SampleCluster.Introspector.ClientId,
+        ["Api__Clients__0__SecretHash"] = EndToEnd.SampleCluster.Introspector.SecretHash,
+        ["Api__Clients__0__Scopes__0"] = "introspect",
     };
 
     public override async Task InitializeAsync()
@@ -51,6 +57,22 @@ public sealed class BrowserFixture() : ProcessClusterTest(silos: 1, apis: 1)
         Api = apis[0];
         await ServeClientAsync(SiblingOrigin);
         await ServeClientAsync(ForeignOrigin);
+        await StartYourApiAsync();
+    }
+
+    private async Task StartYourApiAsync()
+    {
+        var (folder, dll) = ServiceProcess.Built("samples/aspnet-api", "AspNetApi");
+        Track(ServiceProcess.Start("dotnet", [dll, "--urls", YourApiUrl], folder, new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Sessions__Issuer"] = ApiOrigin,
+            ["Sessions__Introspection__ClientId"] = EndToEnd.SampleCluster.Introspector.ClientId,
+            ["Sessions__Introspection__ClientSecret"] = EndToEnd.SampleCluster.Introspector.Secret,
+            ["Cors__Origins__0"] = ApiOrigin,
+        }));
+        using var client = new HttpClient { BaseAddress = new Uri(YourApiUrl) };
+        await WaitAsync(async () => await TryGetAsync(client, "/health") == HttpStatusCode.OK, "your API answering");
     }
 
     public override async Task DisposeAsync()

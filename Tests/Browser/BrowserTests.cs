@@ -17,7 +17,8 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
     private static readonly string Screenshots = Path.Combine(Repository.Root, ".local", "screenshots");
     private static readonly string Screenshot = Path.Combine(Screenshots, "demo.png");
 
-    private string DemoUrl(string origin) => $"{origin}/demo/?api={Uri.EscapeDataString(fixture.ApiOrigin)}";
+    private string DemoUrl(string origin) =>
+        $"{origin}/demo/?api={Uri.EscapeDataString(fixture.ApiOrigin)}&yourApi={Uri.EscapeDataString(fixture.YourApiUrl)}";
 
     private async Task<IPage> OpenDemoAsync(IBrowserContext context, string? origin = null)
     {
@@ -189,6 +190,40 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
         await Assert.ThrowsAnyAsync<PlaywrightException>(() => laptopPage.EvaluateAsync<string>("window.demo.callMe()"));
         await laptopPage.WaitForSelectorAsync("body[data-state='signed-out']");
         Assert.Equal("signed-in", await StateAsync(phonePage));
+    }
+
+    [Fact]
+    public async Task Your_api_takes_the_in_memory_token_and_refuses_it_once_the_user_signs_out_everywhere_from_another_device()
+    {
+        var email = await fixture.RegisterAsync();
+        await using var laptop = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        await using var phone = await fixture.Browser.NewContextAsync();
+        var laptopPage = await OpenDemoAsync(laptop);
+        await SignInAsync(laptopPage, email);
+
+        await laptopPage.ClickAsync("#call-your-api");
+        var answer = laptopPage.Locator("#your-api-answer");
+        await Assertions.Expect(answer).ToHaveAttributeAsync("data-status", "200");
+        await Assertions.Expect(answer).ToContainTextAsync($"Hello from your API, {email}");
+        await Assertions.Expect(answer).ToContainTextAsync("signature and introspection");
+        Directory.CreateDirectory(Screenshots);
+        await laptopPage.Locator(".your-api-card").ScrollIntoViewIfNeededAsync();
+        await laptopPage.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "your-api.png"), FullPage = true });
+
+        var phonePage = await OpenDemoAsync(phone);
+        await SignInAsync(phonePage, email);
+        await phonePage.ClickAsync("#sign-out-all");
+        await phonePage.WaitForSelectorAsync("body[data-state='signed-out']");
+        // The API keeps an introspection answer for at most a second.
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+
+        // The laptop's token is still within its lifetime and its signature is fine: only introspection refuses it.
+        Assert.Equal("signed-in", await StateAsync(laptopPage));
+        await laptopPage.ClickAsync("#call-your-api");
+        await laptopPage.WaitForSelectorAsync("body[data-state='signed-out']");
+        await Assertions.Expect(answer).ToHaveAttributeAsync("data-status", "401");
+        await Assertions.Expect(laptopPage.Locator("#notice")).ToContainTextAsync("Your API answered 401");
+        await laptopPage.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "your-api-revoked.png") });
     }
 
     [Fact]
