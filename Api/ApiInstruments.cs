@@ -10,13 +10,17 @@ namespace Sessions.Api;
 public sealed class ApiInstruments
 {
     private readonly Histogram<double> _tokenIssueDuration;
+    private readonly Counter<long> _adminActions;
 
     public ApiInstruments(IMeterFactory meters)
     {
         var meter = meters.Create(SessionsMeter.Name);
         _tokenIssueDuration = meter.CreateHistogram<double>("sessions.access_token.issue.duration", "s", "Time to build and sign one access token.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01] });
+        _adminActions = meter.CreateCounter<long>("sessions.admin.actions", "{action}", "Changes made through the admin API, by action.");
     }
+
+    public void AdminAction(string action) => _adminActions.Add(1, new KeyValuePair<string, object?>("action", action));
 
     public void AccessTokenIssued(long startTimestamp) => _tokenIssueDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
 }

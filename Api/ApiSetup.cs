@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Orleans.Configuration;
+using Sessions.Api.Admin;
 using Sessions.Api.Auth;
 using Sessions.Api.Cluster;
 using Sessions.Api.Dpop;
@@ -101,14 +102,15 @@ public static class ApiSetup
         // where an endpoint asks for one, as the default policy names the scheme, so an Authorization header sent
         // anywhere else costs no signature check and is not counted against the access-token limit.
         AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
-        services.AddAuthentication(o => o.DefaultChallengeScheme = JwtBearerDefaults.AuthenticationScheme).AddJwtBearer()
-            .AddScheme<AuthenticationSchemeOptions, BackendClientAuthentication>(BackendClientAuthentication.SchemeName, null);
-        services.AddSingleton<IConfigureOptions<JwtBearerOptions>, AccessTokenValidation>();
-        services.AddSingleton<BackendClients>();
-        services.AddSingleton<FailedClientAuthentications>();
         var authorization = services.AddAuthorizationBuilder().SetDefaultPolicy(new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme)
             .RequireAuthenticatedUser().Build());
         BackendClientAuthentication.AddPolicies(authorization);
+        services.AddAuthentication(o => o.DefaultChallengeScheme = JwtBearerDefaults.AuthenticationScheme).AddJwtBearer()
+            .AddScheme<AuthenticationSchemeOptions, BackendClientAuthentication>(BackendClientAuthentication.SchemeName, null)
+            .AddAdminCallers(authorization);
+        services.AddSingleton<IConfigureOptions<JwtBearerOptions>, AccessTokenValidation>();
+        services.AddSingleton<BackendClients>();
+        services.AddSingleton<FailedClientAuthentications>();
 
         services.AddBrowserAccess();
         services.AddRateLimits();

@@ -1,5 +1,6 @@
 using Scalar.AspNetCore;
 using Sessions.Api;
+using Sessions.Api.Admin;
 using Sessions.Api.Account;
 using Sessions.Api.Auth;
 using Sessions.Api.Http;
@@ -29,6 +30,7 @@ app.MapUserSessionsApi();
 app.MapAccountApi();
 app.MapKeysApi();
 app.MapOAuthApi();
+app.MapAdminApi();
 app.MapDefaultEndpoints(management);
 app.MapOpenApi();
 if (app.Environment.IsDevelopment())

@@ -30,6 +30,10 @@ public interface IEmailIndexGrain : IGrainWithStringKey
     /// </summary>
     [Alias("ChangePassword")]
     Task<PasswordChangeResult> ChangePasswordAsync(PasswordChange change);
+
+    /// <summary>The admin API's lookup by email: the id of the user registered under it, or null.</summary>
+    [Alias("FindUser")]
+    Task<Guid?> FindUserAsync();
 }
 
 public static class EmailIndex
@@ -70,6 +74,8 @@ public enum LoginStatus
     TooManyAttempts,
     /// <summary>The login's DPoP proof was already accepted for this email (a replay); no session was opened.</summary>
     InvalidProof,
+    /// <summary>The right password of a disabled account; no session was opened.</summary>
+    AccountDisabled,
 }
 
 /// <summary>A login's answer; a successful one carries the device token the client keeps for its next logins.</summary>

@@ -54,6 +54,13 @@ public interface ISessionGrain : IGrainWithGuidKey
     [Alias("Introspect"), Orleans.Concurrency.ReadOnly]
     Task<SessionIntrospection?> IntrospectAsync(string? refreshToken);
 
+    /// <summary>
+    /// Stores the user's roles of now in the session, so its liveness answer and its next access token carry them;
+    /// a no-op for a session that has ended. Throws <see cref="StorageUnavailableException"/> when it cannot be stored.
+    /// </summary>
+    [Alias("SetRoles")]
+    Task SetRolesAsync(ImmutableArray<string> roles);
+
     /// <summary>Whether access tokens of this session are still honoured; answered from memory, no I/O once active.</summary>
     [Alias("IsActive"), Orleans.Concurrency.ReadOnly]
     Task<bool> IsActiveAsync();
@@ -204,7 +211,7 @@ public sealed record RefreshResult([property: Id(0)] RefreshStatus Status, [prop
 
 /// <summary>Why a session was revoked; kept on the session for the audit trail. New reasons go at the end: stored rows hold the numbers.</summary>
 [GenerateSerializer, Alias("Sessions.RevocationReason")]
-public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse, SessionLimit, PasswordChanged, RevokedByClient }
+public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse, SessionLimit, PasswordChanged, RevokedByClient, RevokedByAdmin, UserDisabled }
 
 /// <summary>One active session as the session list shows it.</summary>
 [GenerateSerializer, Immutable, Alias("Sessions.SessionInfo")]

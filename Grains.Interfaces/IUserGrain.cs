@@ -48,7 +48,45 @@ public interface IUserGrain : IGrainWithGuidKey
     /// </summary>
     [Alias("ChangePassword")]
     Task<PasswordChangeStatus> ChangePasswordAsync(PasswordChange change);
+
+    /// <summary>Admin: the account, or null when there is none.</summary>
+    [Alias("GetAccount")]
+    Task<UserAccount?> GetAccountAsync();
+
+    /// <summary>
+    /// Admin: replaces the user's roles (already normalized by <see cref="Roles.TryNormalize"/>). Every live session
+    /// holds them before this returns; when one cannot be told, this throws <see cref="StorageUnavailableException"/>
+    /// and the update stays owed durably, finished by the next call or a timer. Null when there is no account.
+    /// </summary>
+    [Alias("SetRoles")]
+    Task<UserAccount?> SetRolesAsync(ImmutableArray<string> roles);
+
+    /// <summary>
+    /// Admin: disables the account (every session revoked, reason UserDisabled, owed durably like the roles) or enables
+    /// it again (revoked sessions stay revoked). Null when there is no account.
+    /// </summary>
+    [Alias("SetDisabled")]
+    Task<UserAccount?> SetDisabledAsync(bool disabled);
+
+    /// <summary>Admin: revokes every session of the user with <paramref name="reason"/>; returns how many were indexed.</summary>
+    [Alias("RevokeAllSessionsFor")]
+    Task<int> RevokeAllSessionsAsync(RevocationReason reason);
+
+    /// <summary>Admin: revokes one of the user's sessions with <paramref name="reason"/>; false when it is not one of theirs.</summary>
+    [Alias("RevokeSessionFor")]
+    Task<bool> RevokeSessionAsync(Guid sessionId, RevocationReason reason);
 }
+
+/// <summary>An account as the admin API shows it.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.UserAccount")]
+public sealed record UserAccount(
+    [property: Id(0)] Guid UserId,
+    [property: Id(1)] string Email,
+    [property: Id(2)] bool EmailVerified,
+    [property: Id(3)] ImmutableArray<string> Roles,
+    [property: Id(4)] bool Disabled,
+    [property: Id(5)] DateTimeOffset CreatedAt,
+    [property: Id(6)] int ActiveSessions);
 
 /// <summary>A new account as the email index creates it, its password already hashed.</summary>
 [GenerateSerializer, Immutable, Alias("Sessions.NewUser")]

@@ -51,4 +51,9 @@ public static partial class SecurityEvents
     [LoggerMessage(EventId = 1010, EventName = "dpop_key_mismatch", Level = LogLevel.Warning,
         Message = "Security event dpop_key_mismatch: session {SessionId} of user {UserId} got a DPoP proof by key {PresentedJkt} from {IpAddress} ({UserAgent}); it is bound to another key")]
     public static partial void DpopKeyMismatch(ILogger logger, Guid sessionId, Guid userId, string presentedJkt, string? ipAddress, string? userAgent);
+
+    /// <summary>An admin changed an account: <paramref name="actor"/> is "client:" and a backend client's id, or "user:" and an admin's user id.</summary>
+    [LoggerMessage(EventId = 1011, EventName = "admin_action", Level = LogLevel.Information,
+        Message = "Security event admin_action: {Actor} did {Action} to user {TargetUserId}")]
+    public static partial void AdminAction(ILogger logger, string actor, string action, Guid targetUserId);
 }

@@ -121,7 +121,8 @@ public sealed class EmailIndexGrain(
         instruments.LoggedIn(result.Status);
         if (result.Status == LoginStatus.TooManyAttempts)
             return result;
-        Count(verified: result.Status == LoginStatus.Succeeded, source, now, attempt.Client);
+        // A disabled account's right password is no failure to count, and opens nothing.
+        Count(verified: result.Status is LoginStatus.Succeeded or LoginStatus.AccountDisabled, source, now, attempt.Client);
         return result.Status == LoginStatus.Succeeded
             ? result with { DeviceToken = devices.Issue(_state.State.UserId, device ?? Guid.NewGuid()) }
             : result;
@@ -157,6 +158,20 @@ public sealed class EmailIndexGrain(
         Count(verified: status == PasswordChangeStatus.Changed, source, now, change.Client);
         Count(verified: status == PasswordChangeStatus.Changed, FailedLogins.Address(change.Client.IpAddress), now, client: null);
         return new PasswordChangeResult(status);
+    }
+
+    public async Task<Guid?> FindUserAsync()
+    {
+        try
+        {
+            await _state.RereadIfStaleAsync();
+            // An entry whose user was never stored (a registration that failed in between) names nobody.
+            return _state.RecordExists && await GrainFactory.GetGrain<IUserGrain>(_state.State.UserId).ExistsAsync() ? _state.State.UserId : null;
+        }
+        finally
+        {
+            ForgetUnlessCounting();
+        }
     }
 
     /// <summary>How long <paramref name="source"/> must wait before its password is checked again for this email, or null.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -204,6 +205,15 @@ public sealed partial class SessionGrain(
         return Task.FromResult(live
             ? new SessionIntrospection(session.UserId, session.Email, session.Roles, EmailVerified: false, session.ExpiresAt, session.DpopJkt)
             : null);
+    }
+
+    public async Task SetRolesAsync(ImmutableArray<string> roles)
+    {
+        await ResyncOrThrowAsync();
+        if (!_state.RecordExists || !Session.IsActiveAt(time.GetUtcNow()) || Session.Roles.SequenceEqual(roles))
+            return;
+        if (!await TryWriteAsync(Session with { Roles = roles }))
+            throw new StorageUnavailableException($"The roles of session {SessionId} could not be stored.");
     }
 
     // No resync here: after a failed write memory is the stored state or a revocation not yet stored,

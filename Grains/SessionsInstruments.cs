@@ -52,6 +52,7 @@ public sealed class SessionsInstruments
         LoginStatus.Succeeded => "succeeded",
         LoginStatus.InvalidCredentials => "invalid_credentials",
         LoginStatus.InvalidProof => "invalid_dpop_proof",
+        LoginStatus.AccountDisabled => "account_disabled",
         _ => "throttled",
     }));
 
@@ -85,6 +86,8 @@ public sealed class SessionsInstruments
         RevocationReason.SessionLimit => "session_limit",
         RevocationReason.PasswordChanged => "password_changed",
         RevocationReason.RevokedByClient => "revoked_by_client",
+        RevocationReason.RevokedByAdmin => "revoked_by_admin",
+        RevocationReason.UserDisabled => "user_disabled",
         _ => "other",
     }));
 

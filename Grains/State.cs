@@ -82,6 +82,23 @@ public sealed record UserState
     [Id(5)] public ImmutableDictionary<Guid, DateTimeOffset> Sessions { get; init; } = ImmutableDictionary<Guid, DateTimeOffset>.Empty;
     /// <summary>The last password change, with the revocations it still owes; null before the first change.</summary>
     [Id(6)] public PasswordChangeState? PasswordChange { get; init; }
+    /// <summary>Disabled by an admin: no login opens a session.</summary>
+    [Id(7)] public bool Disabled { get; init; }
+    /// <summary>What an admin change still owes the user's sessions; null when nothing is owed.</summary>
+    [Id(8)] public OwedSessionWork? Owed { get; init; }
+}
+
+/// <summary>
+/// What an admin change owes the user's sessions, stored in the same write as the change: revocations (with their
+/// reason) and role updates. Finished by the next call of the user, a retry, or a timer, as a password change's are.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Sessions.OwedSessionWork")]
+public sealed record OwedSessionWork
+{
+    [Id(0)] public ImmutableArray<Guid> Revocations { get; init; } = [];
+    [Id(1)] public RevocationReason Reason { get; init; }
+    /// <summary>Sessions to be told the user's current roles.</summary>
+    [Id(2)] public ImmutableArray<Guid> RoleUpdates { get; init; } = [];
 }
 
 /// <summary>

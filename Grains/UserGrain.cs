@@ -16,11 +16,11 @@ public sealed class UserGrain(
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
     private static readonly ImmutableArray<string> DefaultRoles = ["user"];
-    /// <summary>How often an activation owing revocations of a password change tries them again (storage trouble is usually brief).</summary>
+    /// <summary>How often an activation owing work to its sessions (a password change's or an admin change's) tries it again (storage trouble is usually brief).</summary>
     private static readonly TimeSpan PendingRevocationsRetry = TimeSpan.FromSeconds(5);
     private readonly SessionOptions _options = options.Value;
     private readonly StoredState<UserState> _state = new(state, instruments, "user");
-    private IGrainTimer? _pendingRevocations;
+    private IGrainTimer? _owedWork;
 
     private Guid UserId => this.GetPrimaryKey();
     private UserState User => _state.State;
@@ -28,8 +28,8 @@ public sealed class UserGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // Owed since before this activation (a silo died in the middle, say): nobody may call soon, so start at once.
-        if (User.PasswordChange is { HasPendingRevocations: true })
-            KeepFinishingPasswordChange(TimeSpan.Zero);
+        if (User.PasswordChange is { HasPendingRevocations: true } || User.Owed is not null)
+            KeepFinishingOwedWork(TimeSpan.Zero);
         return Task.CompletedTask;
     }
 
@@ -74,6 +74,9 @@ public sealed class UserGrain(
         var verdict = await passwords.VerifyAsync(User, User.PasswordHash, attempt.Password, attempt.Deadline, lane);
         if (verdict == PasswordVerificationResult.Failed)
             return new LoginResult(LoginStatus.InvalidCredentials);
+        // Checked after the password, so that only the owner learns the account is disabled.
+        if (User.Disabled)
+            return new LoginResult(LoginStatus.AccountDisabled);
 
         var now = time.GetUtcNow();
         var sessions = await WithRoomForOneMoreAsync(LiveEntries(now));
@@ -117,8 +120,13 @@ public sealed class UserGrain(
     public async Task<ImmutableArray<SessionInfo>> GetSessionsAsync()
     {
         await _state.RereadIfStaleAsync();
-        // A list must not show a session the last password change owes a revocation.
-        await FinishPasswordChangeAsync();
+        return await LiveSessionsAsync();
+    }
+
+    private async Task<ImmutableArray<SessionInfo>> LiveSessionsAsync()
+    {
+        // A list must not show a session the last password change or admin change owes a revocation.
+        await FinishOwedWorkAsync();
         var ids = User.Sessions.Keys.ToArray();
         var infos = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).GetInfoAsync()));
         var dead = ids.Where((_, i) => infos[i] is null).ToArray();
@@ -127,28 +135,79 @@ public sealed class UserGrain(
         return [.. infos.OfType<SessionInfo>().OrderByDescending(s => s.LastRefreshedAt)];
     }
 
-    public async Task<bool> RevokeSessionAsync(Guid sessionId)
+    public Task<bool> RevokeSessionAsync(Guid sessionId) => RevokeSessionAsync(sessionId, RevocationReason.RevokedByUser);
+
+    public async Task<bool> RevokeSessionAsync(Guid sessionId, RevocationReason reason)
     {
         await _state.RereadIfStaleAsync();
-        await FinishPasswordChangeAsync();
+        await FinishOwedWorkAsync();
         if (!User.Sessions.ContainsKey(sessionId))
             return false;
-        await GrainFactory.GetGrain<ISessionGrain>(sessionId).RevokeAsync(RevocationReason.RevokedByUser);
+        await GrainFactory.GetGrain<ISessionGrain>(sessionId).RevokeAsync(reason);
         await TryForgetAsync([sessionId]);
         return true;
     }
 
-    public async Task<int> RevokeAllSessionsAsync()
+    public Task<int> RevokeAllSessionsAsync() => RevokeAllSessionsAsync(RevocationReason.LogoutAll);
+
+    public async Task<int> RevokeAllSessionsAsync(RevocationReason reason)
     {
         await _state.RereadIfStaleAsync();
-        await FinishPasswordChangeAsync();
+        await FinishOwedWorkAsync();
         var ids = User.Sessions.Keys.ToArray();
         // Each revocation is durable in its session grain; the index is emptied only after all of them.
-        await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(RevocationReason.LogoutAll)));
+        await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(reason)));
         await TryForgetAsync(ids);
         SecurityEvents.LogoutAll(logger, UserId, ids.Length);
         return ids.Length;
     }
+
+    public async Task<UserAccount?> GetAccountAsync()
+    {
+        await _state.RereadIfStaleAsync();
+        return _state.RecordExists ? await AccountAsync() : null;
+    }
+
+    public async Task<UserAccount?> SetRolesAsync(ImmutableArray<string> roles)
+    {
+        if (!Roles.TryNormalize(roles, out var normalized) || !normalized.SequenceEqual(roles))
+            throw new ArgumentException("The roles break the rules of role names.");
+        await _state.RereadIfStaleAsync();
+        if (!_state.RecordExists)
+            return null;
+        await FinishOwedWorkAsync();
+        // Non-reentrant like the password change: a login after this write starts its session with the new roles, and
+        // every session indexed before it is told them before the answer, or owes it durably.
+        var sessions = LiveEntries(time.GetUtcNow());
+        await _state.WriteOrRollBackAsync(User with { Roles = roles, Sessions = sessions, Owed = new OwedSessionWork { RoleUpdates = [.. sessions.Keys] } });
+        await FinishOwedWorkAsync();
+        return await AccountAsync();
+    }
+
+    public async Task<UserAccount?> SetDisabledAsync(bool disabled)
+    {
+        await _state.RereadIfStaleAsync();
+        if (!_state.RecordExists)
+            return null;
+        await FinishOwedWorkAsync();
+        if (User.Disabled != disabled)
+        {
+            // "None opened before the answer survives it": every indexed session is owed its revocation in the same
+            // write that refuses all later logins.
+            var sessions = LiveEntries(time.GetUtcNow());
+            await _state.WriteOrRollBackAsync(User with
+            {
+                Disabled = disabled,
+                Sessions = sessions,
+                Owed = disabled ? new OwedSessionWork { Revocations = [.. sessions.Keys], Reason = RevocationReason.UserDisabled } : null,
+            });
+            await FinishOwedWorkAsync();
+        }
+        return await AccountAsync();
+    }
+
+    private async Task<UserAccount> AccountAsync() =>
+        new(UserId, User.Email, EmailVerified: false, User.Roles, User.Disabled, User.CreatedAt, (await LiveSessionsAsync()).Length);
 
     public async Task<PasswordChangeStatus> ChangePasswordAsync(PasswordChange change)
     {
@@ -158,7 +217,7 @@ public sealed class UserGrain(
         if (!_state.RecordExists)
             return PasswordChangeStatus.InvalidCredentials;
         // What an earlier change owes comes first: so a retry of a change answered 503 finishes it here, or is 503 again.
-        await FinishPasswordChangeAsync();
+        await FinishOwedWorkAsync();
 
         // The throttled hashing path of login (PasswordHashing): a full queue or a passed deadline is 503, nothing changed.
         // A signed-in session's change is hashed ahead of logins without a known device.
@@ -181,7 +240,7 @@ public sealed class UserGrain(
             PasswordChange = new PasswordChangeState { At = now, SessionId = change.SessionId, PendingRevocations = others },
         });
         SecurityEvents.PasswordChanged(logger, UserId, change.SessionId, change.Client.IpAddress, change.Client.UserAgent, others.Length);
-        await FinishPasswordChangeAsync();
+        await FinishOwedWorkAsync();
         return PasswordChangeStatus.Changed;
     }
 
@@ -198,54 +257,66 @@ public sealed class UserGrain(
         && await passwords.VerifyAsync(User, User.PasswordHash, change.NewPassword, change.Deadline, HashingLane.Priority) != PasswordVerificationResult.Failed;
 
     /// <summary>
-    /// Revokes the sessions the last password change still owes (reason PasswordChanged), then stores that none
-    /// is owed. While any revocation cannot be stored this throws (503) and the list stays: a session grain whose
-    /// write failed holds its revocation in memory meanwhile (fail closed), and a timer here tries again until
-    /// storage takes it, so no session opened with the old password outlives a partial failure.
+    /// Does what the last password change and the last admin change still owe the sessions, then stores that nothing
+    /// is owed. While any of it cannot be stored this throws (503) and the work stays owed: a session grain whose
+    /// revocation failed to store holds it in memory meanwhile (fail closed), and a timer here tries again until
+    /// storage takes it, so no session opened before a change outlives a partial failure of it.
     /// </summary>
-    private async Task FinishPasswordChangeAsync()
+    private async Task FinishOwedWorkAsync()
     {
-        if (User.PasswordChange is not { HasPendingRevocations: true } change)
-        {
-            StopFinishingPasswordChange(); // finished by a write whose acknowledgement was lost, say
-            return;
-        }
-        var pending = change.PendingRevocations;
         try
         {
-            // Revoking is idempotent: a session already revoked (or never started) writes nothing.
-            await Task.WhenAll(pending.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(RevocationReason.PasswordChanged)));
-            await _state.WriteOrRollBackAsync(User with
-            {
-                Sessions = User.Sessions.RemoveRange(pending),
-                PasswordChange = change with { PendingRevocations = [] },
-            });
+            await FinishPasswordChangeAsync();
+            await FinishAdminChangeAsync();
         }
         catch (Exception)
         {
-            KeepFinishingPasswordChange(PendingRevocationsRetry);
+            KeepFinishingOwedWork(PendingRevocationsRetry);
             throw;
         }
-        StopFinishingPasswordChange();
+        StopFinishingOwedWork(); // or finished by a write whose acknowledgement was lost, say
     }
 
-    /// <summary>Retries the owed revocations on a timer, which keeps this activation alive until they are stored.</summary>
-    private void KeepFinishingPasswordChange(TimeSpan dueTime) =>
-        _pendingRevocations ??= this.RegisterGrainTimer(RetryPasswordChangeAsync,
+    private async Task FinishPasswordChangeAsync()
+    {
+        if (User.PasswordChange is not { HasPendingRevocations: true } change)
+            return;
+        var pending = change.PendingRevocations;
+        // Revoking is idempotent: a session already revoked (or never started) writes nothing.
+        await Task.WhenAll(pending.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(RevocationReason.PasswordChanged)));
+        await _state.WriteOrRollBackAsync(User with
+        {
+            Sessions = User.Sessions.RemoveRange(pending),
+            PasswordChange = change with { PendingRevocations = [] },
+        });
+    }
+
+    private async Task FinishAdminChangeAsync()
+    {
+        if (User.Owed is not { } owed)
+            return;
+        await Task.WhenAll(owed.Revocations.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(owed.Reason))
+            .Concat(owed.RoleUpdates.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).SetRolesAsync(User.Roles))));
+        await _state.WriteOrRollBackAsync(User with { Sessions = User.Sessions.RemoveRange(owed.Revocations), Owed = null });
+    }
+
+    /// <summary>Retries the owed work on a timer, which keeps this activation alive until it is stored.</summary>
+    private void KeepFinishingOwedWork(TimeSpan dueTime) =>
+        _owedWork ??= this.RegisterGrainTimer(RetryOwedWorkAsync,
             new GrainTimerCreationOptions(dueTime, PendingRevocationsRetry) { KeepAlive = true });
 
-    private void StopFinishingPasswordChange()
+    private void StopFinishingOwedWork()
     {
-        _pendingRevocations?.Dispose();
-        _pendingRevocations = null;
+        _owedWork?.Dispose();
+        _owedWork = null;
     }
 
-    private async Task RetryPasswordChangeAsync()
+    private async Task RetryOwedWorkAsync()
     {
         try
         {
             await _state.RereadIfStaleAsync();
-            await FinishPasswordChangeAsync();
+            await FinishOwedWorkAsync();
         }
         catch (Exception exception) when (exception is StorageUnavailableException or OrleansException or TimeoutException)
         {

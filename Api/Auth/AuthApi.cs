@@ -86,6 +86,8 @@ public static partial class AuthApi
             case LoginStatus.TooManyAttempts:
                 return Problems.RetryLater(http, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
                     "Too many failed logins for this account; retry later.", result.RetryAfter ?? TimeSpan.FromMinutes(1));
+            case LoginStatus.AccountDisabled:
+                return Problems.Of(StatusCodes.Status403Forbidden, Problems.AccountDisabled, "This account is disabled.");
             case LoginStatus.InvalidCredentials:
                 return Problems.Of(StatusCodes.Status401Unauthorized, Problems.InvalidCredentials, "The email or password is wrong.");
             default:

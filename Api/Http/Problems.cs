@@ -19,6 +19,7 @@ public static class Problems
     public const string InvalidDpopProof = "invalid_dpop_proof";
     /// <summary>A backend client without valid HTTP Basic credentials (401), or lacking the endpoint's scope (403).</summary>
     public const string InvalidClient = "invalid_client", InsufficientScope = "insufficient_scope";
+    public const string AccountDisabled = "account_disabled";
     public const string Unavailable = "unavailable";
     public const string InternalError = "internal_error";
 

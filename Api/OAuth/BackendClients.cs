@@ -110,7 +110,8 @@ public sealed class BackendClientAuthentication(
 
     public static void AddPolicies(AuthorizationBuilder authorization)
     {
-        foreach (var scope in ClientScopes.All)
+        // "admin" is the admin API's policy, which takes an admin user's access token too.
+        foreach (var scope in new[] { ClientScopes.Introspect, ClientScopes.Revoke })
             authorization.AddPolicy(scope, policy => policy.AddAuthenticationSchemes(SchemeName).RequireClaim(ClientScopes.ClaimType, scope));
     }
 

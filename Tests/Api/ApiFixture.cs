@@ -23,6 +23,7 @@ public class ApiFixture : ClusterFixture
     /// <summary>Backend clients of docs/http-api.md#backend-clients, registered in every Api of the fixture.</summary>
     public static readonly BackendClient ResourceServer = new("resource-api", "resource-api-secret-0123456789-abcdef");
     public static readonly BackendClient IntrospectOnly = new("introspect-only", "introspect-only-secret-0123456789-ab");
+    public static readonly BackendClient AdminTool = new("admin-tool", "admin-tool-secret-0123456789-abcdefghij");
     public static readonly string KeyEncryptionKey = Convert.ToBase64String(Enumerable.Repeat((byte)7, 32).ToArray());
 
     public FaultyStorage Storage { get; } = new();
@@ -67,6 +68,9 @@ public class ApiFixture : ClusterFixture
         ["Api:Clients:1:ClientId"] = IntrospectOnly.ClientId,
         ["Api:Clients:1:SecretHash"] = IntrospectOnly.SecretHash,
         ["Api:Clients:1:Scopes:0"] = "introspect",
+        ["Api:Clients:2:ClientId"] = AdminTool.ClientId,
+        ["Api:Clients:2:SecretHash"] = AdminTool.SecretHash,
+        ["Api:Clients:2:Scopes:0"] = "admin",
         ["Api:AllowedOrigins:0"] = AllowedOrigin,
         ["Api:LoginsPerMinutePerAddress"] = "100000",
         ["Api:RegistrationsPerMinutePerAddress"] = "100000",
