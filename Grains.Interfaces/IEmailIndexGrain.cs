@@ -31,6 +31,20 @@ public interface IEmailIndexGrain : IGrainWithStringKey
     [Alias("ChangePassword")]
     Task<PasswordChangeResult> ChangePasswordAsync(PasswordChange change);
 
+    /// <summary>
+    /// Checks the password of the user registered under this email before a deletion of the account by its owner
+    /// (DELETE /me), under the same limits as a password change: a wrong one counts against the calling session and address.
+    /// </summary>
+    [Alias("CheckPassword")]
+    Task<PasswordCheckResult> CheckPasswordAsync(PasswordCheck check);
+
+    /// <summary>
+    /// Frees this email of a user being deleted (the entry is deleted, so no row keeps the email), if it still names
+    /// that user. Interleaves with a call of this grain waiting on that user, which is how it comes to be called.
+    /// </summary>
+    [Alias("Release"), Orleans.Concurrency.AlwaysInterleave]
+    Task ReleaseAsync(Guid userId);
+
     /// <summary>The admin API's lookup by email: the id of the user registered under it, or null.</summary>
     [Alias("FindUser")]
     Task<Guid?> FindUserAsync();
@@ -131,3 +145,21 @@ public enum PasswordChangeStatus
 public sealed record PasswordChangeResult(
     [property: Id(0)] PasswordChangeStatus Status,
     [property: Id(1)] TimeSpan? RetryAfter = null);
+
+/// <summary>The owner's password, checked before the account is deleted (DELETE /me).</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.PasswordCheck")]
+public sealed record PasswordCheck(
+    [property: Id(0)] string Password,
+    [property: Id(1)] Guid UserId,
+    [property: Id(2)] Guid SessionId,
+    [property: Id(3)] ClientInfo Client,
+    [property: Id(4)] DateTimeOffset Deadline)
+{
+    public override string ToString() => $"PasswordCheck {{ UserId = {UserId}, SessionId = {SessionId}, Client = {Client}, Deadline = {Deadline:O} }}";
+}
+
+[GenerateSerializer, Alias("Sessions.PasswordCheckStatus")]
+public enum PasswordCheckStatus { Verified, InvalidCredentials, TooManyAttempts }
+
+[GenerateSerializer, Immutable, Alias("Sessions.PasswordCheckResult")]
+public sealed record PasswordCheckResult([property: Id(0)] PasswordCheckStatus Status, [property: Id(1)] TimeSpan? RetryAfter = null);

@@ -36,7 +36,10 @@ public interface ISessionGrain : IGrainWithGuidKey
     [Alias("Logout"), Obsolete("The 0.2 Api's logout, for a rolling upgrade from it; removed in 0.4.")]
     Task<bool> LogoutAsync(string refreshToken);
 
-    /// <summary>Revokes the session durably; a no-op when it is already revoked, expired or unknown.</summary>
+    /// <summary>
+    /// Revokes the session durably; a no-op when it is already revoked, expired or unknown. With reason UserDeleted it
+    /// also erases the email, user agent and address from the stored session, ended or not.
+    /// </summary>
     [Alias("Revoke")]
     Task RevokeAsync(RevocationReason reason);
 
@@ -211,7 +214,7 @@ public sealed record RefreshResult([property: Id(0)] RefreshStatus Status, [prop
 
 /// <summary>Why a session was revoked; kept on the session for the audit trail. New reasons go at the end: stored rows hold the numbers.</summary>
 [GenerateSerializer, Alias("Sessions.RevocationReason")]
-public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse, SessionLimit, PasswordChanged, RevokedByClient, RevokedByAdmin, UserDisabled }
+public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse, SessionLimit, PasswordChanged, RevokedByClient, RevokedByAdmin, UserDisabled, UserDeleted }
 
 /// <summary>One active session as the session list shows it.</summary>
 [GenerateSerializer, Immutable, Alias("Sessions.SessionInfo")]

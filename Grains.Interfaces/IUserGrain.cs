@@ -68,6 +68,19 @@ public interface IUserGrain : IGrainWithGuidKey
     [Alias("SetDisabled")]
     Task<UserAccount?> SetDisabledAsync(bool disabled);
 
+    /// <summary>
+    /// Deletes the account (by an admin, or the user after <see cref="IEmailIndexGrain.CheckPasswordAsync"/>): every session
+    /// revoked (reason UserDeleted, their personal data erased), then the email freed, then this state deleted. The first
+    /// write records all of it as owed, so a failure or crash halfway is finished by the retry, the next call or a timer.
+    /// False when there is no account. Throws <see cref="StorageUnavailableException"/> while it cannot finish.
+    /// </summary>
+    [Alias("Delete")]
+    Task<bool> DeleteAsync();
+
+    /// <summary>Whether <paramref name="password"/> is the account's, on the throttled hashing path (false for no account).</summary>
+    [Alias("VerifyPassword")]
+    Task<bool> VerifyPasswordAsync(string password, DateTimeOffset deadline);
+
     /// <summary>Admin: revokes every session of the user with <paramref name="reason"/>; returns how many were indexed.</summary>
     [Alias("RevokeAllSessionsFor")]
     Task<int> RevokeAllSessionsAsync(RevocationReason reason);

@@ -56,4 +56,14 @@ public static partial class SecurityEvents
     [LoggerMessage(EventId = 1011, EventName = "admin_action", Level = LogLevel.Information,
         Message = "Security event admin_action: {Actor} did {Action} to user {TargetUserId}")]
     public static partial void AdminAction(ILogger logger, string actor, string action, Guid targetUserId);
+
+    /// <summary>An account is being deleted: its sessions are revoked, then its email freed and its state deleted.</summary>
+    [LoggerMessage(EventId = 1012, EventName = "account_deleted", Level = LogLevel.Information,
+        Message = "Security event account_deleted: user {UserId} is being deleted; revoking {Count} sessions")]
+    public static partial void AccountDeleted(ILogger logger, Guid userId, int count);
+
+    /// <summary>The deletion of an account is finished: no session is live, the email is free, the state is gone.</summary>
+    [LoggerMessage(EventId = 1013, EventName = "account_erased", Level = LogLevel.Information,
+        Message = "Security event account_erased: user {UserId} is deleted; its email is free")]
+    public static partial void AccountErased(ILogger logger, Guid userId);
 }

@@ -160,6 +160,34 @@ public sealed class EmailIndexGrain(
         return new PasswordChangeResult(status);
     }
 
+    public async Task<PasswordCheckResult> CheckPasswordAsync(PasswordCheck check)
+    {
+        // As a password change: a stolen access token must be no password oracle, and strangers never hold the owner back.
+        var now = time.GetUtcNow();
+        var source = FailedLogins.Session(check.SessionId);
+        if (HeldBack(source, now) is { } retryAfter)
+            return new PasswordCheckResult(PasswordCheckStatus.TooManyAttempts, retryAfter);
+        await _state.RereadIfStaleAsync();
+        bool verified;
+        if (_state.RecordExists && _state.State.UserId == check.UserId)
+            verified = await GrainFactory.GetGrain<IUserGrain>(check.UserId).VerifyPasswordAsync(check.Password, check.Deadline);
+        else
+        {
+            await VerifyAgainstDummyAsync(check.Password, check.Deadline);
+            verified = false;
+        }
+        Count(verified, source, now, check.Client);
+        Count(verified, FailedLogins.Address(check.Client.IpAddress), now, client: null);
+        return new PasswordCheckResult(verified ? PasswordCheckStatus.Verified : PasswordCheckStatus.InvalidCredentials);
+    }
+
+    public async Task ReleaseAsync(Guid userId)
+    {
+        await _state.RereadIfStaleAsync();
+        if (_state.RecordExists && _state.State.UserId == userId)
+            await _state.ClearOrThrowAsync();
+    }
+
     public async Task<Guid?> FindUserAsync()
     {
         try

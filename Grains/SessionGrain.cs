@@ -180,6 +180,10 @@ public sealed partial class SessionGrain(
         var now = time.GetUtcNow();
         if (_state.RecordExists && Session.IsActiveAt(now) && !await TryRevokeAsync(now, reason))
             throw new StorageUnavailableException($"Revocation of session {SessionId} could not be stored.");
+        // A deleted account's personal data goes from its ended sessions too (what is already revoked, say).
+        if (reason == RevocationReason.UserDeleted && _state.RecordExists && Session.HoldsPersonalData
+            && !await TryWriteAsync(Session.WithoutPersonalData()))
+            throw new StorageUnavailableException($"Session {SessionId} could not be erased.");
     }
 
     public async Task<bool> RevokeFamilyAsync(string refreshToken, RevocationReason reason)
@@ -291,7 +295,8 @@ public sealed partial class SessionGrain(
     {
         SecurityEvents.SessionRevoked(logger, SessionId, Session.UserId, reason);
         instruments.Revoked(reason);
-        if (await _state.TryWriteAndKeepAsync(Session with { RevokedAt = now, RevocationReason = reason }))
+        var revoked = Session with { RevokedAt = now, RevocationReason = reason };
+        if (await _state.TryWriteAndKeepAsync(reason == RevocationReason.UserDeleted ? revoked.WithoutPersonalData() : revoked))
             return true;
         _unsavedRevocation = (now, reason);
         return false;

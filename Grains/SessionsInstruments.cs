@@ -88,6 +88,7 @@ public sealed class SessionsInstruments
         RevocationReason.RevokedByClient => "revoked_by_client",
         RevocationReason.RevokedByAdmin => "revoked_by_admin",
         RevocationReason.UserDisabled => "user_disabled",
+        RevocationReason.UserDeleted => "user_deleted",
         _ => "other",
     }));
 

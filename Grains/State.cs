@@ -68,6 +68,11 @@ public sealed record SessionState : IPurgeable
     }
 
     public DateTimeOffset? PurgeAfter => RevokedAt ?? ExpiresAt;
+
+    public bool HoldsPersonalData => Email.Length > 0 || UserAgent is not null || IpAddress is not null;
+
+    /// <summary>The session of a deleted account: kept until purged, for its family's reuse rule, but naming nobody.</summary>
+    public SessionState WithoutPersonalData() => this with { Email = "", UserAgent = null, IpAddress = null };
 }
 
 [GenerateSerializer, Immutable, Alias("Sessions.UserState")]
@@ -86,6 +91,11 @@ public sealed record UserState
     [Id(7)] public bool Disabled { get; init; }
     /// <summary>What an admin change still owes the user's sessions; null when nothing is owed.</summary>
     [Id(8)] public OwedSessionWork? Owed { get; init; }
+    /// <summary>
+    /// Being deleted: no login, no change; once the owed revocations are stored the email is freed and this state is
+    /// deleted. Set in the same write as those revocations, so a deletion cut short is finished later, never undone.
+    /// </summary>
+    [Id(9)] public bool Deleted { get; init; }
 }
 
 /// <summary>

@@ -68,6 +68,21 @@ public sealed class StoredState<T>(IPersistentState<T> storage, SessionsInstrume
         }
     }
 
+    /// <summary>Deletes the stored state (the provider deletes the row); throws <see cref="StorageUnavailableException"/> when that failed.</summary>
+    public async Task ClearOrThrowAsync()
+    {
+        try
+        {
+            await storage.ClearStateAsync();
+        }
+        catch (Exception e)
+        {
+            instruments.StorageFailed(name);
+            _isStale = true;
+            throw new StorageUnavailableException($"Deleting {typeof(T).Name} failed: {e.GetType().Name}.");
+        }
+    }
+
     /// <summary>
     /// Replaces the state and stores it; false when storing failed. The new state then stays in force in memory,
     /// for a change that must hold before it is stored (a revocation), until the stale state is read again.

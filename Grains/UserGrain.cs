@@ -56,15 +56,26 @@ public sealed class UserGrain(
         return await CreateAsync(new NewUser(email, await passwords.HashAsync(new UserState(), password, deadline), deadline));
     }
 
-    public async Task<bool> ExistsAsync()
+    public Task<bool> ExistsAsync() => ExistsNowAsync();
+
+    /// <summary>
+    /// Reads storage again if needed and finishes what is owed; whether the account exists after that. A deletion cut
+    /// short is finished here by whoever calls next, so a deleted account never answers as one.
+    /// </summary>
+    private async Task<bool> ExistsNowAsync()
     {
         await _state.RereadIfStaleAsync();
+        if (!_state.RecordExists)
+            return false;
+        await FinishOwedWorkAsync();
         return _state.RecordExists;
     }
 
     public async Task<LoginResult> LoginAsync(LoginAttempt attempt)
     {
         await _state.RereadIfStaleAsync();
+        if (User.Deleted)
+            await FinishOwedWorkAsync();
         if (!_state.RecordExists)
             return new LoginResult(LoginStatus.InvalidCredentials);
 
@@ -117,11 +128,7 @@ public sealed class UserGrain(
         return sessions.RemoveRange(ids.Where((_, i) => infos[i] is null).Concat(revoked));
     }
 
-    public async Task<ImmutableArray<SessionInfo>> GetSessionsAsync()
-    {
-        await _state.RereadIfStaleAsync();
-        return await LiveSessionsAsync();
-    }
+    public async Task<ImmutableArray<SessionInfo>> GetSessionsAsync() => await ExistsNowAsync() ? await LiveSessionsAsync() : [];
 
     private async Task<ImmutableArray<SessionInfo>> LiveSessionsAsync()
     {
@@ -139,9 +146,7 @@ public sealed class UserGrain(
 
     public async Task<bool> RevokeSessionAsync(Guid sessionId, RevocationReason reason)
     {
-        await _state.RereadIfStaleAsync();
-        await FinishOwedWorkAsync();
-        if (!User.Sessions.ContainsKey(sessionId))
+        if (!await ExistsNowAsync() || !User.Sessions.ContainsKey(sessionId))
             return false;
         await GrainFactory.GetGrain<ISessionGrain>(sessionId).RevokeAsync(reason);
         await TryForgetAsync([sessionId]);
@@ -152,8 +157,8 @@ public sealed class UserGrain(
 
     public async Task<int> RevokeAllSessionsAsync(RevocationReason reason)
     {
-        await _state.RereadIfStaleAsync();
-        await FinishOwedWorkAsync();
+        if (!await ExistsNowAsync())
+            return 0;
         var ids = User.Sessions.Keys.ToArray();
         // Each revocation is durable in its session grain; the index is emptied only after all of them.
         await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(reason)));
@@ -162,20 +167,35 @@ public sealed class UserGrain(
         return ids.Length;
     }
 
-    public async Task<UserAccount?> GetAccountAsync()
+    public async Task<UserAccount?> GetAccountAsync() => await ExistsNowAsync() ? await AccountAsync() : null;
+
+    public async Task<bool> VerifyPasswordAsync(string password, DateTimeOffset deadline) =>
+        await ExistsNowAsync()
+        && await passwords.VerifyAsync(User, User.PasswordHash, password, deadline, HashingLane.Priority) != PasswordVerificationResult.Failed;
+
+    public async Task<bool> DeleteAsync()
     {
-        await _state.RereadIfStaleAsync();
-        return _state.RecordExists ? await AccountAsync() : null;
+        if (!await ExistsNowAsync())
+            return false;
+        // Non-reentrant, like the password change: a login either ran before this write, and its session is indexed
+        // and revoked below, or runs after it and meets a deleted account. Everything after this write is owed.
+        var sessions = User.Sessions;
+        await _state.WriteOrRollBackAsync(User with
+        {
+            Deleted = true,
+            Owed = new OwedSessionWork { Revocations = [.. sessions.Keys], Reason = RevocationReason.UserDeleted },
+        });
+        SecurityEvents.AccountDeleted(logger, UserId, sessions.Count);
+        await FinishOwedWorkAsync();
+        return true;
     }
 
     public async Task<UserAccount?> SetRolesAsync(ImmutableArray<string> roles)
     {
         if (!Roles.TryNormalize(roles, out var normalized) || !normalized.SequenceEqual(roles))
             throw new ArgumentException("The roles break the rules of role names.");
-        await _state.RereadIfStaleAsync();
-        if (!_state.RecordExists)
+        if (!await ExistsNowAsync())
             return null;
-        await FinishOwedWorkAsync();
         // Non-reentrant like the password change: a login after this write starts its session with the new roles, and
         // every session indexed before it is told them before the answer, or owes it durably.
         var sessions = LiveEntries(time.GetUtcNow());
@@ -186,10 +206,8 @@ public sealed class UserGrain(
 
     public async Task<UserAccount?> SetDisabledAsync(bool disabled)
     {
-        await _state.RereadIfStaleAsync();
-        if (!_state.RecordExists)
+        if (!await ExistsNowAsync())
             return null;
-        await FinishOwedWorkAsync();
         if (User.Disabled != disabled)
         {
             // "None opened before the answer survives it": every indexed session is owed its revocation in the same
@@ -213,11 +231,9 @@ public sealed class UserGrain(
     {
         if (!Credentials.IsValidPassword(change.NewPassword))
             throw new ArgumentException("The new password breaks the registration rules.");
-        await _state.RereadIfStaleAsync();
-        if (!_state.RecordExists)
-            return PasswordChangeStatus.InvalidCredentials;
         // What an earlier change owes comes first: so a retry of a change answered 503 finishes it here, or is 503 again.
-        await FinishOwedWorkAsync();
+        if (!await ExistsNowAsync())
+            return PasswordChangeStatus.InvalidCredentials;
 
         // The throttled hashing path of login (PasswordHashing): a full queue or a passed deadline is 503, nothing changed.
         // A signed-in session's change is hashed ahead of logins without a known device.
@@ -297,7 +313,16 @@ public sealed class UserGrain(
             return;
         await Task.WhenAll(owed.Revocations.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(owed.Reason))
             .Concat(owed.RoleUpdates.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).SetRolesAsync(User.Roles))));
-        await _state.WriteOrRollBackAsync(User with { Sessions = User.Sessions.RemoveRange(owed.Revocations), Owed = null });
+        if (!User.Deleted)
+        {
+            await _state.WriteOrRollBackAsync(User with { Sessions = User.Sessions.RemoveRange(owed.Revocations), Owed = null });
+            return;
+        }
+        // Every session is revoked in storage: only now may the email go to someone else, and only then may this state,
+        // which is what remembers the deletion is unfinished, go too.
+        await GrainFactory.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(User.Email)).ReleaseAsync(UserId);
+        await _state.ClearOrThrowAsync();
+        SecurityEvents.AccountErased(logger, UserId);
     }
 
     /// <summary>Retries the owed work on a timer, which keeps this activation alive until it is stored.</summary>

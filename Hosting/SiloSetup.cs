@@ -75,6 +75,8 @@ public static class SiloSetup
             o.Invariant = SessionsDatabase.Invariant;
             o.ConnectionString = connectionString;
             o.GrainStorageSerializer = new StateSerializer(serializer);
+            // A deleted account leaves no row behind: the email index's key is the email itself.
+            o.DeleteStateOnClear = true;
         }));
         silo.Services.AddStorageExceptionSerialization();
         return silo;

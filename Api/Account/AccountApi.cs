@@ -7,8 +7,9 @@ namespace Sessions.Api.Account;
 
 public sealed record MeResponse(Guid UserId, string Email, bool EmailVerified, string[] Roles, Guid SessionId);
 public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewPassword);
+public sealed record AccountDeletionRequest(string? Password);
 
-/// <summary>The caller's own account (access token required): /me and the password change.</summary>
+/// <summary>The caller's own account (access token required): /me, the password change and deleting the account.</summary>
 public static class AccountApi
 {
     public static RouteGroupBuilder MapAccountApi(this IEndpointRouteBuilder app)
@@ -18,6 +19,10 @@ public static class AccountApi
         // Each request checks a password, so it shares login's per-address limit as well as its failed-login count.
         account.MapPost("/auth/password", ChangePasswordAsync).RequireRateLimiting(RateLimits.Login)
             .Accepts<PasswordChangeRequest>("application/json")
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413).ProducesProblem(415)
+            .ProducesProblem(429).ProducesProblem(503);
+        account.MapDelete("/me", DeleteAsync).RequireRateLimiting(RateLimits.Login)
+            .Accepts<AccountDeletionRequest>("application/json")
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413).ProducesProblem(415)
             .ProducesProblem(429).ProducesProblem(503);
         return account;
@@ -57,5 +62,32 @@ public static class AccountApi
             // 403, not 401: the access token is fine, and a 401 would make clients refresh and retry it.
             _ => Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidCredentials, "The current password is wrong."),
         };
+    }
+
+    /// <summary>
+    /// DELETE /me (docs/http-api.md#admin-api): the password is checked by the email index under the password change's
+    /// limits, then the user grain deletes the account. A 503 is finished by the same request again, or by the grain.
+    /// </summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(HttpContext http, [AsParameters] AuthServices services)
+    {
+        var (body, problem) = await RequestBody.ReadJsonAsync<AccountDeletionRequest>(http);
+        if (problem is not null)
+            return problem;
+        if (body!.Password is not { Length: > 0 and <= AuthApi.MaxLoginPasswordLength })
+            return Problems.BadRequest("password is required.");
+
+        var check = new PasswordCheck(body.Password, Caller.UserId(http), Caller.SessionId(http), AuthApi.Client(http), services.Deadline());
+        var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(Caller.Email(http))).CheckPasswordAsync(check);
+        switch (result.Status)
+        {
+            case PasswordCheckStatus.TooManyAttempts:
+                return Problems.RetryLater(http, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
+                    "Too many failed logins for this account; retry later.", result.RetryAfter ?? TimeSpan.FromMinutes(1));
+            case PasswordCheckStatus.InvalidCredentials:
+                return Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidCredentials, "The password is wrong.");
+        }
+        await services.Grains.GetGrain<IUserGrain>(Caller.UserId(http)).DeleteAsync();
+        services.Transport.ClearCookie(http);
+        return TypedResults.NoContent();
     }
 }

@@ -51,6 +51,7 @@ public static partial class AdminApi
         users.MapGet("/{userId}/sessions", ListSessionsAsync);
         users.MapDelete("/{userId}/sessions", RevokeSessionsAsync);
         users.MapDelete("/{userId}/sessions/{sessionId}", RevokeSessionAsync);
+        users.MapDelete("/{userId}", DeleteAsync);
         return users;
     }
 
@@ -128,6 +129,16 @@ public static partial class AdminApi
         if (!Guid.TryParse(sessionId, out var session) || !await grains.GetGrain<IUserGrain>(id).RevokeSessionAsync(session, RevocationReason.RevokedByAdmin))
             return Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, "No such session of this user.");
         Audit(http, instruments, "revoke_session", id);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string userId, HttpContext http, IGrainFactory grains, ApiInstruments instruments)
+    {
+        if (!Guid.TryParse(userId, out var id))
+            return NotAUserId();
+        if (!await grains.GetGrain<IUserGrain>(id).DeleteAsync())
+            return NoSuchUser();
+        Audit(http, instruments, "delete", id);
         return TypedResults.NoContent();
     }
 

@@ -221,4 +221,46 @@ public sealed class AdminApiTests(ApiFixture fixture)
         Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(stranger.RefreshToken)).StatusCode);
         Assert.Contains(fixture.Logs.Named("session_revoked"), e => e.Message.Contains(laptop.SessionId.ToString()) && e.Message.Contains("RevokedByAdmin"));
     }
+
+    [Fact]
+    public async Task A_deleted_account_is_gone_its_sessions_are_dead_and_its_email_registers_a_new_user()
+    {
+        var login = await _client.LoginAsync();
+        var id = UserId(login);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await AdminAsync(HttpMethod.Delete, $"/admin/users/{id}")).StatusCode);
+
+        await (await AdminAsync(HttpMethod.Get, $"/admin/users/{id}")).AssertProblemAsync(404, "not_found");
+        await (await AdminAsync(HttpMethod.Delete, $"/admin/users/{id}")).AssertProblemAsync(404, "not_found");
+        await (await _client.SendAsync(HttpMethod.Get, "/me", login.AccessToken)).AssertProblemAsync(401, "invalid_token");
+        await (await RefreshAsync(login.RefreshToken)).AssertProblemAsync(403, "invalid_grant");
+        await (await _client.PostJsonAsync("/auth/login", new { email = login.Email, password = TestSteps.Password })).AssertProblemAsync(401, "invalid_credentials");
+        var again = await _client.PostJsonAsync("/auth/register", new { email = login.Email, password = TestSteps.Password });
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.NotEqual(id, (await again.JsonAsync()).GetProperty("userId").GetGuid());
+        // Nothing stored names the deleted account's email any more but the new account.
+        Assert.DoesNotContain(fixture.Storage.StoredStates("session").OfType<Sessions.Grains.SessionState>(), s => s.UserId == id && s.HoldsPersonalData);
+    }
+
+    [Fact]
+    public async Task A_user_deletes_their_own_account_with_the_password()
+    {
+        var login = await _client.LoginAsync();
+        Task<HttpResponseMessage> DeleteMe(object body) => _client.SendAsync(new HttpRequestMessage(HttpMethod.Delete, "/me")
+        {
+            Content = JsonContent.Create(body),
+            Headers = { Authorization = new("Bearer", login.AccessToken) },
+        });
+
+        await (await DeleteMe(new { password = "not the password" })).AssertProblemAsync(403, "invalid_credentials");
+        await (await DeleteMe(new { })).AssertProblemAsync(400, "invalid_request");
+        Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(HttpMethod.Get, "/me", login.AccessToken)).StatusCode);
+        var deleted = await DeleteMe(new { password = TestSteps.Password });
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.StartsWith("refresh_token=;", string.Join(";", deleted.Headers.GetValues("Set-Cookie")), StringComparison.Ordinal);
+        await (await _client.SendAsync(HttpMethod.Get, "/me", login.AccessToken)).AssertProblemAsync(401, "invalid_token");
+        await (await AdminAsync(HttpMethod.Get, $"/admin/users/{UserId(login)}")).AssertProblemAsync(404, "not_found");
+        Assert.Equal(HttpStatusCode.Created, (await _client.PostJsonAsync("/auth/register", new { email = login.Email, password = TestSteps.Password })).StatusCode);
+    }
 }

@@ -475,7 +475,7 @@ public sealed class DpopApiTests(ApiFixture fixture) : IDisposable
 
         Assert.True(result.Failed);
         Assert.Contains($"Api:{named}", result.FailureMessage);
-        Assert.True(validator.Validate(null, new ApiOptions { KeyEncryptionKey = ApiFixture.KeyEncryptionKey, PublicBaseUrl = "https://example.com/sessions" }).Succeeded);
+        Assert.True(validator.Validate(null, new ApiOptions { KeyEncryptionKey = ApiFixture.KeyEncryptionKey, PublicBaseUrl = "https://example.com/sessions", Issuer = ApiFixture.Issuer }).Succeeded);
     }
 
     [Fact]

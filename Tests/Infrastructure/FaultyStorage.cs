@@ -63,6 +63,9 @@ public sealed class FaultyStorage : IGrainStorage
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        var mode = FaultOnly is null || FaultOnly == stateName ? Mode : Fault.None;
+        if (mode == Fault.RefuseWrites)
+            throw new IOException("Injected storage failure: delete refused.");
         _rows.TryRemove((stateName, grainId), out _);
         grainState.ETag = null;
         grainState.RecordExists = false;
