@@ -134,6 +134,8 @@ export class SessionsClient extends EventTarget {
    * (call again with the same arguments to finish the change).
    */
   changePassword(currentPassword: string, newPassword: string): Promise<void>;
+  /** DELETE /me: deletes the account after checking its password; every session ends and this browser signs out. */
+  deleteAccount(password: string): Promise<void>;
   /** fetch with the access token (Api origin only); refreshes when needed and retries once after a 401. */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   dispose(): void;

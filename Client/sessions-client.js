@@ -231,6 +231,16 @@ export class SessionsClient extends EventTarget {
   }
 
   /**
+   * Deletes the account for good (DELETE /me) after checking its password: every session of the user ends, this
+   * browser's tabs sign out, and the email may register again. Rejects with a SessionsError: 403 invalid_credentials
+   * (a wrong password, counted as a failed login), 429 too_many_attempts, 503 unavailable (call again to finish).
+   */
+  async deleteAccount(password) {
+    await this.#call("/me", { method: "DELETE", body: { password } });
+    this.#end("logout", { sessionId: null });
+  }
+
+  /**
    * fetch() with the access token. Resolves to the Response whatever its status, like fetch;
    * rejects with a SessionsError when the Api cannot be reached or a needed refresh failed.
    * The token goes only to the Api's origin; other URLs are fetched without it.

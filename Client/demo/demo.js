@@ -44,6 +44,9 @@ function showUser(user) {
   roles.replaceChildren();
   for (const role of user?.roles ?? []) roles.append(el("span", { className: "role" }, role));
   if (!user?.roles?.length) roles.textContent = "none";
+  const adminLink = $("admin-link");
+  adminLink.hidden = !(user?.roles ?? []).includes("admin");
+  adminLink.href = `admin.html${location.search}`;
 }
 
 function tick() {
@@ -204,6 +207,17 @@ $("register").addEventListener("click", () => action($("register"), async () => 
   showNotice(`Account created for ${email}. You can sign in now.`);
   log(`Registered ${email}`);
 }));
+
+$("delete-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  action($("delete-me"), async () => {
+    await authed(() => client.deleteAccount($("delete-password").value));
+    $("delete-password").value = "";
+    $("delete-account").open = false;
+    showNotice("Your account is deleted. Every device has been signed out.");
+    log("Deleted the account");
+  });
+});
 
 $("password-form").addEventListener("submit", (event) => {
   event.preventDefault();

@@ -47,6 +47,9 @@ public sealed class BrowserFixture() : ProcessClusterTest(silos: 1, apis: 1)
         ["Api__Clients__0__ClientId"] = EndToEnd.SampleCluster.Introspector.ClientId,
         ["Api__Clients__0__SecretHash"] = EndToEnd.SampleCluster.Introspector.SecretHash,
         ["Api__Clients__0__Scopes__0"] = "introspect",
+        ["Api__Clients__1__ClientId"] = Sessions.Tests.Api.ApiFixture.AdminTool.ClientId,
+        ["Api__Clients__1__SecretHash"] = Sessions.Tests.Api.ApiFixture.AdminTool.SecretHash,
+        ["Api__Clients__1__Scopes__0"] = "admin",
     };
 
     public override async Task InitializeAsync()
@@ -87,6 +90,9 @@ public sealed class BrowserFixture() : ProcessClusterTest(silos: 1, apis: 1)
 
     /// <summary>Every refresh_token_reuse event the silo and Api have logged so far.</summary>
     public IReadOnlyList<string> ReuseEvents() => LogLines("Security event refresh_token_reuse").ToList();
+
+    /// <summary>Every admin_action event the Api has logged so far.</summary>
+    public IReadOnlyList<string> AdminActions() => LogLines("Security event admin_action").ToList();
 
     /// <summary>Debian's Chromium (BROWSER-NOTES: Playwright cannot download its own here); CHROMIUM_PATH overrides.</summary>
     private async Task<IBrowser> LaunchChromiumAsync()

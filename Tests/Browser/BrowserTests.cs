@@ -226,6 +226,90 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
         await laptopPage.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "your-api-revoked.png") });
     }
 
+    private static readonly string[] AdminRoles = ["user", "admin"];
+
+    /// <summary>The first admin is made by an admin client, as docs/http-api.md#admin-api shows with curl.</summary>
+    private async Task<Guid> MakeAdminAsync(string email)
+    {
+        var find = new HttpRequestMessage(HttpMethod.Get, $"/admin/users?email={Uri.EscapeDataString(email)}") { Headers = { Authorization = Api.ApiFixture.AdminTool.Basic } };
+        var userId = (await Api.Http.JsonAsync(await fixture.Api.SendAsync(find))).GetProperty("userId").GetGuid();
+        var grant = new HttpRequestMessage(HttpMethod.Put, $"/admin/users/{userId}/roles")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { roles = AdminRoles }),
+            Headers = { Authorization = Api.ApiFixture.AdminTool.Basic },
+        };
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await fixture.Api.SendAsync(grant)).StatusCode);
+        return userId;
+    }
+
+    [Fact]
+    public async Task An_admin_finds_a_user_edits_roles_disables_enables_signs_them_out_and_deletes_them()
+    {
+        var adminEmail = await fixture.RegisterAsync();
+        await MakeAdminAsync(adminEmail);
+        var targetEmail = await fixture.RegisterAsync();
+        var target = await Api.Http.JsonAsync(await Api.Http.PostJsonAsync(fixture.Api, "/auth/login",
+            new { email = targetEmail, password = TestSteps.Password, refreshTokenIn = "body" }));
+        await using var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
+        var page = await OpenDemoAsync(context);
+        await SignInAsync(page, adminEmail);
+
+        await page.ClickAsync("#admin-link");
+        await page.WaitForSelectorAsync("body[data-state='signed-in']");
+        await page.FillAsync("#find-email", targetEmail.ToUpperInvariant());
+        await page.ClickAsync("#find");
+        await Assertions.Expect(page.Locator("#user-title")).ToHaveTextAsync(targetEmail);
+        await Assertions.Expect(page.Locator("#user-sessions")).ToHaveTextAsync("1");
+
+        await page.FillAsync("#roles-input", "user, support");
+        await page.ClickAsync("#save-roles");
+        await Assertions.Expect(page.Locator("#user-roles")).ToHaveTextAsync("usersupport");
+        await page.ClickAsync("#toggle-disabled");
+        await Assertions.Expect(page.Locator("#user-state")).ToHaveTextAsync("Disabled");
+        var refresh = await Api.Http.PostJsonAsync(fixture.Api, "/auth/refresh", new { refreshToken = target.GetProperty("refreshToken").GetString() });
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, refresh.StatusCode);
+        Directory.CreateDirectory(Screenshots);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "admin.png") });
+        await page.ClickAsync("#toggle-disabled");
+        await Assertions.Expect(page.Locator("#user-state")).ToHaveTextAsync("Enabled");
+        await page.ClickAsync("#revoke-all");
+        await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("signed out on every device");
+
+        await page.ClickAsync("#delete-user");
+        await Assertions.Expect(page.Locator("#delete-user")).ToHaveTextAsync("Click again to delete for good");
+        await page.ClickAsync("#delete-user");
+        await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("is deleted");
+        var login = await Api.Http.PostJsonAsync(fixture.Api, "/auth/login", new { email = targetEmail, password = TestSteps.Password });
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, login.StatusCode);
+        Assert.Contains(fixture.AdminActions(), line => line.Contains("did delete", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_user_deletes_their_own_account_from_the_account_card_and_every_tab_signs_out()
+    {
+        var email = await fixture.RegisterAsync();
+        await using var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        var page = await OpenDemoAsync(context);
+        await SignInAsync(page, email);
+        var other = await OpenDemoAsync(context);
+        await other.WaitForSelectorAsync("body[data-state='signed-in']");
+        Assert.False(await page.IsVisibleAsync("#admin-link"));
+
+        await page.ClickAsync("#delete-account summary");
+        await page.FillAsync("#delete-password", "not the password");
+        await page.ClickAsync("#delete-me");
+        await Assertions.Expect(page.Locator("#error")).ToContainTextAsync("The password is wrong");
+        await page.FillAsync("#delete-password", TestSteps.Password);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "delete-account.png") });
+        await page.ClickAsync("#delete-me");
+
+        await page.WaitForSelectorAsync("body[data-state='signed-out']");
+        await other.WaitForSelectorAsync("body[data-state='signed-out']");
+        await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("Your account is deleted");
+        var login = await Api.Http.PostJsonAsync(fixture.Api, "/auth/login", new { email, password = TestSteps.Password });
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, login.StatusCode);
+    }
+
     [Fact]
     public async Task The_demo_on_another_origin_of_the_site_works_through_cors_and_on_a_foreign_origin_signs_in_nothing()
     {
