@@ -50,9 +50,11 @@ public static class RateLimits
             limiter.AddPolicy(Refresh, http => PerAddress(http, o.RefreshesPerMinutePerAddress));
             // Beside any endpoint policy (the password change keeps the login limit too), and before authentication
             // runs: a flood of forged tokens is refused without a signature check each.
-            // Not where backend clients authenticate (a named policy): their failures have a limit of their own.
+            // Not where only backend clients authenticate: their failures have a limit of their own. The admin API
+            // takes access tokens too, so a flood of forged ones is limited there as anywhere.
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-                http.GetEndpoint()?.Metadata.GetMetadata<IAuthorizeData>() is not { Policy: null }
+                http.GetEndpoint()?.Metadata.GetMetadata<IAuthorizeData>() is not { } authorize
+                || authorize.Policy is OAuth.ClientScopes.Introspect or OAuth.ClientScopes.Revoke
                     ? RateLimitPartition.GetNoLimiter("")
                     : PerAddress(http, o.AccessTokenRequestsPerMinutePerAddress));
             limiter.OnRejected = (context, _) =>

@@ -90,6 +90,17 @@ public sealed class RateLimitTests(ApiFixture fixture)
         Assert.True(limited.Headers.RetryAfter is not null);
         Assert.Equal(3, checkedTokens);
         Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(Me(login.AccessToken, peer: "192.0.2.21"))).StatusCode);
+        // The admin API takes access tokens too: forged ones there count against the same limit, introspection's do not.
+        var admin = new HttpRequestMessage(HttpMethod.Get, "/admin/users?email=a%40example.com") { Headers = { Authorization = new("Bearer", "forged") } };
+        admin.Headers.Add(PeerHeader, "192.0.2.20");
+        await (await client.SendAsync(admin)).AssertProblemAsync(429, "too_many_attempts");
+        var introspect = new HttpRequestMessage(HttpMethod.Post, "/oauth/introspect")
+        {
+            Content = new FormUrlEncodedContent([KeyValuePair.Create("token", login.AccessToken)]),
+            Headers = { Authorization = ApiFixture.ResourceServer.Basic },
+        };
+        introspect.Headers.Add(PeerHeader, "192.0.2.20");
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(introspect)).StatusCode);
     }
 
     [Fact]
