@@ -9,6 +9,7 @@ using Sessions.Api.Admin;
 using Sessions.Api.Auth;
 using Sessions.Api.Cluster;
 using Sessions.Api.Dpop;
+using Sessions.Api.Email;
 using Sessions.Api.Health;
 using Sessions.Api.Http;
 using Sessions.Api.Keys;
@@ -111,6 +112,12 @@ public static class ApiSetup
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>, AccessTokenValidation>();
         services.AddSingleton<BackendClients>();
         services.AddSingleton<FailedClientAuthentications>();
+
+        services.AddOptions<EmailOptions>().Bind(builder.Configuration.GetSection(EmailOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
+        services.AddSingleton<IPostConfigureOptions<EmailOptions>, EmailDefaults>();
+        services.AddSingleton<MailOutbox>();
+        services.AddHostedService(provider => provider.GetRequiredService<MailOutbox>());
 
         services.AddBrowserAccess();
         services.AddRateLimits();

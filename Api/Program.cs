@@ -3,6 +3,7 @@ using Sessions.Api;
 using Sessions.Api.Admin;
 using Sessions.Api.Account;
 using Sessions.Api.Auth;
+using Sessions.Api.Email;
 using Sessions.Api.Http;
 using Sessions.Api.Keys;
 using Sessions.Api.OAuth;
@@ -31,6 +32,7 @@ app.MapAccountApi();
 app.MapKeysApi();
 app.MapOAuthApi();
 app.MapAdminApi();
+app.MapEmailApi();
 app.MapDefaultEndpoints(management);
 app.MapOpenApi();
 if (app.Environment.IsDevelopment())

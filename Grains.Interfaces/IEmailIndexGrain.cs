@@ -45,6 +45,10 @@ public interface IEmailIndexGrain : IGrainWithStringKey
     [Alias("Release"), Orleans.Concurrency.AlwaysInterleave]
     Task ReleaseAsync(Guid userId);
 
+    /// <summary>A password reset clears this email's failed-login counts; interleaves, as <see cref="ReleaseAsync"/> does.</summary>
+    [Alias("ClearFailedLogins"), Orleans.Concurrency.AlwaysInterleave]
+    Task ClearFailedLoginsAsync();
+
     /// <summary>The admin API's lookup by email: the id of the user registered under it, or null.</summary>
     [Alias("FindUser")]
     Task<Guid?> FindUserAsync();

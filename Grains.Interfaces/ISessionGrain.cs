@@ -58,11 +58,12 @@ public interface ISessionGrain : IGrainWithGuidKey
     Task<SessionIntrospection?> IntrospectAsync(string? refreshToken);
 
     /// <summary>
-    /// Stores the user's roles of now in the session, so its liveness answer and its next access token carry them;
-    /// a no-op for a session that has ended. Throws <see cref="StorageUnavailableException"/> when it cannot be stored.
+    /// Stores the user's roles and email verification of now in the session, so its liveness answer and its next access
+    /// token carry them; a no-op for a session that has ended. Throws <see cref="StorageUnavailableException"/> when it
+    /// cannot be stored.
     /// </summary>
-    [Alias("SetRoles")]
-    Task SetRolesAsync(ImmutableArray<string> roles);
+    [Alias("UpdateUser")]
+    Task UpdateUserAsync(SessionUserUpdate update);
 
     /// <summary>Whether access tokens of this session are still honoured; answered from memory, no I/O once active.</summary>
     [Alias("IsActive"), Orleans.Concurrency.ReadOnly]
@@ -96,7 +97,12 @@ public sealed record SessionStart(
     [property: Id(3)] string? UserAgent,
     [property: Id(4)] string? IpAddress,
     [property: Id(5)] DateTimeOffset? Deadline = null,
-    [property: Id(6)] string? DpopJkt = null);
+    [property: Id(6)] string? DpopJkt = null,
+    [property: Id(7)] bool EmailVerified = false);
+
+/// <summary>What a session holds of its user that can change during its life.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.SessionUserUpdate")]
+public sealed record SessionUserUpdate([property: Id(0)] ImmutableArray<string> Roles, [property: Id(1)] bool EmailVerified);
 
 /// <summary>
 /// What the Api learnt from a DPoP proof that passed its stateless checks (docs/http-api.md#dpop-sender-constrained-tokens): the key's RFC 7638
@@ -214,7 +220,7 @@ public sealed record RefreshResult([property: Id(0)] RefreshStatus Status, [prop
 
 /// <summary>Why a session was revoked; kept on the session for the audit trail. New reasons go at the end: stored rows hold the numbers.</summary>
 [GenerateSerializer, Alias("Sessions.RevocationReason")]
-public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse, SessionLimit, PasswordChanged, RevokedByClient, RevokedByAdmin, UserDisabled, UserDeleted }
+public enum RevocationReason { Logout, RevokedByUser, LogoutAll, RefreshTokenReuse, SessionLimit, PasswordChanged, RevokedByClient, RevokedByAdmin, UserDisabled, UserDeleted, PasswordReset }
 
 /// <summary>One active session as the session list shows it.</summary>
 [GenerateSerializer, Immutable, Alias("Sessions.SessionInfo")]

@@ -81,6 +81,25 @@ public interface IUserGrain : IGrainWithGuidKey
     [Alias("VerifyPassword")]
     Task<bool> VerifyPasswordAsync(string password, DateTimeOffset deadline);
 
+    /// <summary>
+    /// A new token of <paramref name="kind"/> to mail to the account, which makes any earlier one of that kind invalid; none
+    /// for a verified address (Verification), a disabled account (PasswordReset), or beyond the per-account mail cap.
+    /// </summary>
+    [Alias("IssueEmailToken")]
+    Task<EmailTokenIssue> IssueEmailTokenAsync(EmailTokenKind kind);
+
+    /// <summary>Marks the address verified when <paramref name="token"/> is the verification token last mailed and still valid; spends it.</summary>
+    [Alias("VerifyEmail")]
+    Task<bool> VerifyEmailAsync(string token);
+
+    /// <summary>
+    /// Sets a new password when the reset token is the one last mailed and still valid: the new hash, the spent token, the
+    /// verified address and the revocation of EVERY session (reason PasswordReset) go into one write, and the revocations
+    /// are then finished like a password change's. Also clears the account's failed-login lock.
+    /// </summary>
+    [Alias("ResetPassword")]
+    Task<bool> ResetPasswordAsync(PasswordReset reset);
+
     /// <summary>Admin: revokes every session of the user with <paramref name="reason"/>; returns how many were indexed.</summary>
     [Alias("RevokeAllSessionsFor")]
     Task<int> RevokeAllSessionsAsync(RevocationReason reason);
@@ -106,4 +125,20 @@ public sealed record UserAccount(
 public sealed record NewUser([property: Id(0)] string Email, [property: Id(1)] string PasswordHash, [property: Id(2)] DateTimeOffset Deadline)
 {
     public override string ToString() => $"NewUser {{ Deadline = {Deadline:O} }}";
+}
+
+[GenerateSerializer, Alias("Sessions.EmailTokenStatus")]
+public enum EmailTokenStatus { Issued, AlreadyVerified, TooManyMails, NotAllowed }
+
+/// <summary>A token to mail, and the address it goes to; <see cref="Token"/> is null unless Issued.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.EmailTokenIssue")]
+public sealed record EmailTokenIssue([property: Id(0)] EmailTokenStatus Status, [property: Id(1)] string? Token = null, [property: Id(2)] string? Email = null)
+{
+    public override string ToString() => $"EmailTokenIssue {{ Status = {Status} }}";
+}
+
+[GenerateSerializer, Immutable, Alias("Sessions.PasswordReset")]
+public sealed record PasswordReset([property: Id(0)] string Token, [property: Id(1)] string NewPassword, [property: Id(2)] DateTimeOffset Deadline)
+{
+    public override string ToString() => $"PasswordReset {{ Deadline = {Deadline:O} }}";
 }

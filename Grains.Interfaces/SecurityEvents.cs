@@ -66,4 +66,16 @@ public static partial class SecurityEvents
     [LoggerMessage(EventId = 1013, EventName = "account_erased", Level = LogLevel.Information,
         Message = "Security event account_erased: user {UserId} is deleted; its email is free")]
     public static partial void AccountErased(ILogger logger, Guid userId);
+
+    [LoggerMessage(EventId = 1014, EventName = "password_reset_requested", Level = LogLevel.Information,
+        Message = "Security event password_reset_requested: a reset link is mailed to user {UserId}")]
+    public static partial void PasswordResetRequested(ILogger logger, Guid userId);
+
+    [LoggerMessage(EventId = 1015, EventName = "password_reset", Level = LogLevel.Information,
+        Message = "Security event password_reset: user {UserId} set a new password by a mailed link; revoking {Count} sessions")]
+    public static partial void PasswordResetDone(ILogger logger, Guid userId, int count);
+
+    [LoggerMessage(EventId = 1016, EventName = "email_verified", Level = LogLevel.Information,
+        Message = "Security event email_verified: user {UserId} verified the address")]
+    public static partial void EmailVerified(ILogger logger, Guid userId);
 }

@@ -188,6 +188,12 @@ public sealed class EmailIndexGrain(
             await _state.ClearOrThrowAsync();
     }
 
+    public Task ClearFailedLoginsAsync()
+    {
+        _failedLogins.ClearAll();
+        return Task.CompletedTask;
+    }
+
     public async Task<Guid?> FindUserAsync()
     {
         try

@@ -55,6 +55,13 @@ public sealed class FailedLogins(SessionOptions options)
     }
 
     /// <summary>A right password from this source: its earlier failures no longer count.</summary>
+    /// <summary>Forgets every failure of the account: its owner has just proved it holds the address (a password reset).</summary>
+    public void ClearAll()
+    {
+        _fromTrusted.Clear();
+        _fromAddresses.Clear();
+    }
+
     public void Clear(string source) => (IsTrusted(source) ? _fromTrusted : _fromAddresses).RemoveAll(f => f.Source == source);
 
     private static bool IsTrusted(string source) => !source.StartsWith("a:", StringComparison.Ordinal);

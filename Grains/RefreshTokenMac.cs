@@ -15,6 +15,9 @@ public sealed class RefreshTokenMac(IOptions<SessionOptions> options)
     private readonly byte[] _pepper = DecodePepper(options.Value.RefreshTokenPepper)
         ?? throw new InvalidOperationException("Sessions:RefreshTokenPepper is missing or shorter than 32 bytes.");
 
+    // Mailed tokens have a key of their own, derived from the pepper: no refresh-token MAC can pass for one.
+    private readonly byte[] _emailKey = HMACSHA256.HashData(DecodePepper(options.Value.RefreshTokenPepper) ?? [], "email tokens"u8);
+
     public static byte[]? DecodePepper(string? base64) => ConfiguredSecret.Decode(base64, minBytes: 32);
 
     public static byte[] NewSessionSecret() => RandomNumberGenerator.GetBytes(SessionSecretLength);
@@ -28,6 +31,26 @@ public sealed class RefreshTokenMac(IOptions<SessionOptions> options)
         Span<byte> mac = stackalloc byte[RefreshToken.MacLength];
         HMACSHA256.HashData(key, signed, mac);
         return RefreshToken.Format(signed, mac);
+    }
+
+    /// <summary>A new token to mail: only its SHA-256 is stored, by the user grain.</summary>
+    public string IssueEmailToken(EmailTokenKind kind, Guid userId)
+    {
+        Span<byte> signed = stackalloc byte[EmailToken.SignedLength];
+        EmailToken.WriteSignedPart(signed, kind, userId, RandomNumberGenerator.GetBytes(EmailToken.NonceLength));
+        Span<byte> mac = stackalloc byte[EmailToken.MacLength];
+        HMACSHA256.HashData(_emailKey, signed, mac);
+        return EmailToken.Format(signed, mac);
+    }
+
+    /// <summary>Constant-time check that a mailed token was made here (it still has to be the one the user grain holds).</summary>
+    public bool Verify(in EmailToken token)
+    {
+        Span<byte> signed = stackalloc byte[EmailToken.SignedLength];
+        EmailToken.WriteSignedPart(signed, token.Kind, token.UserId, token.Nonce.Span);
+        Span<byte> expected = stackalloc byte[EmailToken.MacLength];
+        HMACSHA256.HashData(_emailKey, signed, expected);
+        return CryptographicOperations.FixedTimeEquals(expected, token.Mac.Span);
     }
 
     /// <summary>Constant-time check that the token was issued under this key.</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -74,6 +73,7 @@ public sealed partial class SessionGrain(
             UserAgent = start.UserAgent,
             IpAddress = start.IpAddress,
             DpopJkt = start.DpopJkt,
+            EmailVerified = start.EmailVerified,
         };
         if (!await TryWriteAsync(session))
             throw new StorageUnavailableException($"Session {SessionId} could not be stored.");
@@ -207,17 +207,18 @@ public sealed partial class SessionGrain(
         var live = _state.RecordExists && session.IsActiveAt(time.GetUtcNow())
             && (refreshToken is null || (Verifies(refreshToken, out var token) && token.Counter == session.Counter));
         return Task.FromResult(live
-            ? new SessionIntrospection(session.UserId, session.Email, session.Roles, EmailVerified: false, session.ExpiresAt, session.DpopJkt)
+            ? new SessionIntrospection(session.UserId, session.Email, session.Roles, session.EmailVerified, session.ExpiresAt, session.DpopJkt)
             : null);
     }
 
-    public async Task SetRolesAsync(ImmutableArray<string> roles)
+    public async Task UpdateUserAsync(SessionUserUpdate update)
     {
         await ResyncOrThrowAsync();
-        if (!_state.RecordExists || !Session.IsActiveAt(time.GetUtcNow()) || Session.Roles.SequenceEqual(roles))
+        if (!_state.RecordExists || !Session.IsActiveAt(time.GetUtcNow())
+            || (Session.Roles.SequenceEqual(update.Roles) && Session.EmailVerified == update.EmailVerified))
             return;
-        if (!await TryWriteAsync(Session with { Roles = roles }))
-            throw new StorageUnavailableException($"The roles of session {SessionId} could not be stored.");
+        if (!await TryWriteAsync(Session with { Roles = update.Roles, EmailVerified = update.EmailVerified }))
+            throw new StorageUnavailableException($"The user of session {SessionId} could not be updated.");
     }
 
     // No resync here: after a failed write memory is the stored state or a revocation not yet stored,
@@ -288,7 +289,7 @@ public sealed partial class SessionGrain(
 
     private SessionGrant Grant() => new(
         SessionId, Session.UserId, Session.Email, Session.Roles,
-        RefreshTokenMac.Issue(MacKey, SessionId, Session.Counter), Session.ExpiresAt, Session.DpopJkt);
+        RefreshTokenMac.Issue(MacKey, SessionId, Session.Counter), Session.ExpiresAt, Session.DpopJkt, Session.EmailVerified);
 
     /// <summary>Revokes in memory at once (fail closed), then stores it; false when storing failed.</summary>
     private async Task<bool> TryRevokeAsync(DateTimeOffset now, RevocationReason reason)

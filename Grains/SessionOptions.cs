@@ -29,6 +29,14 @@ public sealed class SessionOptions
     /// per-session secrets in the database are not enough to forge a token.
     /// </summary>
     public string? RefreshTokenPepper { get; set; }
+
+    /// <summary>How long the link of a verification mail works.</summary>
+    public TimeSpan EmailVerificationLifetime { get; set; } = TimeSpan.FromHours(24);
+    /// <summary>How long the link of a password-reset mail works.</summary>
+    public TimeSpan PasswordResetLifetime { get; set; } = TimeSpan.FromMinutes(30);
+    /// <summary>Mails to one account within <see cref="MailWindow"/>, of both kinds together; beyond, none is sent.</summary>
+    public int MaxMailsPerAccount { get; set; } = 3;
+    public TimeSpan MailWindow { get; set; } = TimeSpan.FromMinutes(15);
 }
 
 public sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
@@ -45,6 +53,11 @@ public sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
         Positive(o.SessionAbsoluteLifetime, nameof(o.SessionAbsoluteLifetime));
         Positive(o.SessionIdleTimeout, nameof(o.SessionIdleTimeout));
         Positive(o.FailedLoginWindow, nameof(o.FailedLoginWindow));
+        Positive(o.EmailVerificationLifetime, nameof(o.EmailVerificationLifetime));
+        Positive(o.PasswordResetLifetime, nameof(o.PasswordResetLifetime));
+        Positive(o.MailWindow, nameof(o.MailWindow));
+        if (o.MaxMailsPerAccount < 1)
+            errors.Add($"{SessionOptions.Section}:MaxMailsPerAccount must be at least 1 (it is {o.MaxMailsPerAccount}).");
         if (o.ReuseGraceWindow < TimeSpan.Zero)
             errors.Add($"{SessionOptions.Section}:ReuseGraceWindow must not be negative (it is {o.ReuseGraceWindow}).");
         if (o.MaxFailedLogins < 1)

@@ -89,6 +89,7 @@ public sealed class SessionsInstruments
         RevocationReason.RevokedByAdmin => "revoked_by_admin",
         RevocationReason.UserDisabled => "user_disabled",
         RevocationReason.UserDeleted => "user_deleted",
+        RevocationReason.PasswordReset => "password_reset",
         _ => "other",
     }));
 

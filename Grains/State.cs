@@ -35,6 +35,7 @@ public sealed record SessionState : IPurgeable
     [Id(13)] public ImmutableArray<DateTimeOffset> EarlierRotations { get; init; } = [];
     /// <summary>DPoP: the RFC 7638 SHA-256 thumbprint (43 characters) of the key the session is bound to for its whole life; null when unbound.</summary>
     [Id(14)] public string? DpopJkt { get; init; }
+    [Id(15)] public bool EmailVerified { get; init; }
 
     /// <summary>How many of the most recent rotations are remembered for the grace rule (rule 2 of docs/http-api.md#rotation-and-reuse-detection).</summary>
     public const int RememberedRotations = 8;
@@ -96,6 +97,21 @@ public sealed record UserState
     /// deleted. Set in the same write as those revocations, so a deletion cut short is finished later, never undone.
     /// </summary>
     [Id(9)] public bool Deleted { get; init; }
+    /// <summary>Set by following the link of a verification mail, or by a password reset (which proves the address too).</summary>
+    [Id(10)] public bool EmailVerified { get; init; }
+    /// <summary>The one valid token of each kind last mailed, as a hash; null when none is outstanding.</summary>
+    [Id(11)] public MailedToken? Verification { get; init; }
+    [Id(12)] public MailedToken? PasswordReset { get; init; }
+    /// <summary>When the mails of the last window were sent, for the per-account cap.</summary>
+    [Id(13)] public ImmutableArray<DateTimeOffset> MailsSent { get; init; } = [];
+}
+
+/// <summary>A mailed token as the user grain keeps it: never the token, only its SHA-256.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.MailedToken")]
+public sealed record MailedToken
+{
+    [Id(0)] public byte[] Hash { get; init; } = [];
+    [Id(1)] public DateTimeOffset ExpiresAt { get; init; }
 }
 
 /// <summary>
@@ -107,8 +123,8 @@ public sealed record OwedSessionWork
 {
     [Id(0)] public ImmutableArray<Guid> Revocations { get; init; } = [];
     [Id(1)] public RevocationReason Reason { get; init; }
-    /// <summary>Sessions to be told the user's current roles.</summary>
-    [Id(2)] public ImmutableArray<Guid> RoleUpdates { get; init; } = [];
+    /// <summary>Sessions to be told the user's current roles and email verification.</summary>
+    [Id(2)] public ImmutableArray<Guid> UserUpdates { get; init; } = [];
 }
 
 /// <summary>

@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -11,6 +13,7 @@ public sealed class UserGrain(
     [PersistentState(stateName: "user", storageName: StorageNames.Grains)] IPersistentState<UserState> state,
     SessionsInstruments instruments,
     PasswordHashing passwords,
+    RefreshTokenMac mac,
     IOptions<SessionOptions> options,
     [FromKeyedServices(SessionClock.Key)] TimeProvider time,
     ILogger<UserGrain> logger) : Grain, IUserGrain
@@ -105,7 +108,7 @@ public sealed class UserGrain(
 
         var client = attempt.Client;
         var grant = await GrainFactory.GetGrain<ISessionGrain>(sessionId)
-            .StartAsync(new SessionStart(UserId, User.Email, User.Roles, client.UserAgent, client.IpAddress, attempt.Deadline, attempt.Proof?.Jkt));
+            .StartAsync(new SessionStart(UserId, User.Email, User.Roles, client.UserAgent, client.IpAddress, attempt.Deadline, attempt.Proof?.Jkt, User.EmailVerified));
         SecurityEvents.LoginSucceeded(logger, UserId, sessionId, client.IpAddress, client.UserAgent);
         return new LoginResult(LoginStatus.Succeeded, grant);
     }
@@ -199,7 +202,7 @@ public sealed class UserGrain(
         // Non-reentrant like the password change: a login after this write starts its session with the new roles, and
         // every session indexed before it is told them before the answer, or owes it durably.
         var sessions = LiveEntries(time.GetUtcNow());
-        await _state.WriteOrRollBackAsync(User with { Roles = roles, Sessions = sessions, Owed = new OwedSessionWork { RoleUpdates = [.. sessions.Keys] } });
+        await _state.WriteOrRollBackAsync(User with { Roles = roles, Sessions = sessions, Owed = new OwedSessionWork { UserUpdates = [.. sessions.Keys] } });
         await FinishOwedWorkAsync();
         return await AccountAsync();
     }
@@ -224,8 +227,84 @@ public sealed class UserGrain(
         return await AccountAsync();
     }
 
+    public async Task<EmailTokenIssue> IssueEmailTokenAsync(EmailTokenKind kind)
+    {
+        if (!await ExistsNowAsync())
+            return new EmailTokenIssue(EmailTokenStatus.NotAllowed);
+        if (kind == EmailTokenKind.Verification && User.EmailVerified)
+            return new EmailTokenIssue(EmailTokenStatus.AlreadyVerified);
+        // No mail at all to a disabled account: a reset would let nobody in, and a flood of them would only annoy its owner.
+        if (User.Disabled)
+            return new EmailTokenIssue(EmailTokenStatus.NotAllowed);
+        var now = time.GetUtcNow();
+        var recent = User.MailsSent.Where(at => now - at < _options.MailWindow).ToImmutableArray();
+        if (recent.Length >= _options.MaxMailsPerAccount)
+            return new EmailTokenIssue(EmailTokenStatus.TooManyMails);
+
+        var token = mac.IssueEmailToken(kind, UserId);
+        var mailed = new MailedToken
+        {
+            Hash = SHA256.HashData(Encoding.ASCII.GetBytes(token)),
+            ExpiresAt = now + (kind == EmailTokenKind.Verification ? _options.EmailVerificationLifetime : _options.PasswordResetLifetime),
+        };
+        // The one valid token of its kind from now on: an earlier one no longer matches the stored hash.
+        await _state.WriteOrRollBackAsync(kind == EmailTokenKind.Verification
+            ? User with { Verification = mailed, MailsSent = recent.Add(now) }
+            : User with { PasswordReset = mailed, MailsSent = recent.Add(now) });
+        if (kind == EmailTokenKind.PasswordReset)
+            SecurityEvents.PasswordResetRequested(logger, UserId);
+        return new EmailTokenIssue(EmailTokenStatus.Issued, token, User.Email);
+    }
+
+    public async Task<bool> VerifyEmailAsync(string token)
+    {
+        if (!await ExistsNowAsync() || !Matches(token, EmailTokenKind.Verification, User.Verification))
+            return false;
+        var sessions = LiveEntries(time.GetUtcNow());
+        // Every session learns it as it learns new roles: owed in the same write.
+        await _state.WriteOrRollBackAsync(User with
+        {
+            EmailVerified = true,
+            Verification = null,
+            Sessions = sessions,
+            Owed = new OwedSessionWork { UserUpdates = [.. sessions.Keys] },
+        });
+        SecurityEvents.EmailVerified(logger, UserId);
+        await FinishOwedWorkAsync();
+        return true;
+    }
+
+    public async Task<bool> ResetPasswordAsync(PasswordReset reset)
+    {
+        if (!Credentials.IsValidPassword(reset.NewPassword))
+            throw new ArgumentException("The new password breaks the registration rules.");
+        if (!await ExistsNowAsync() || User.Disabled || !Matches(reset.Token, EmailTokenKind.PasswordReset, User.PasswordReset))
+            return false;
+        // A reset is what an owner does after a theft: every session goes, with the password change's durability.
+        var sessions = User.Sessions;
+        await _state.WriteOrRollBackAsync(User with
+        {
+            PasswordHash = await passwords.HashAsync(User, reset.NewPassword, reset.Deadline, HashingLane.Priority),
+            PasswordReset = null,
+            EmailVerified = true,
+            Owed = new OwedSessionWork { Revocations = [.. sessions.Keys], Reason = RevocationReason.PasswordReset },
+        });
+        SecurityEvents.PasswordResetDone(logger, UserId, sessions.Count);
+        await FinishOwedWorkAsync();
+        // The owner is back in: a lock strangers' guesses put on the account goes too. Counts live in memory, so a lost
+        // call loses nothing that storage would have kept.
+        await GrainFactory.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(User.Email)).ClearFailedLoginsAsync();
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="token"/> is genuine, of <paramref name="kind"/>, for this user, and the one last mailed, unexpired.</summary>
+    private bool Matches(string token, EmailTokenKind kind, MailedToken? mailed) =>
+        mailed is not null && time.GetUtcNow() < mailed.ExpiresAt
+        && EmailToken.TryParse(token, out var parsed) && parsed.Kind == kind && parsed.UserId == UserId && mac.Verify(parsed)
+        && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.ASCII.GetBytes(token)), mailed.Hash);
+
     private async Task<UserAccount> AccountAsync() =>
-        new(UserId, User.Email, EmailVerified: false, User.Roles, User.Disabled, User.CreatedAt, (await LiveSessionsAsync()).Length);
+        new(UserId, User.Email, User.EmailVerified, User.Roles, User.Disabled, User.CreatedAt, (await LiveSessionsAsync()).Length);
 
     public async Task<PasswordChangeStatus> ChangePasswordAsync(PasswordChange change)
     {
@@ -254,6 +333,7 @@ public sealed class UserGrain(
             PasswordHash = await passwords.HashAsync(User, change.NewPassword, change.Deadline, HashingLane.Priority),
             Sessions = sessions,
             PasswordChange = new PasswordChangeState { At = now, SessionId = change.SessionId, PendingRevocations = others },
+            PasswordReset = null,
         });
         SecurityEvents.PasswordChanged(logger, UserId, change.SessionId, change.Client.IpAddress, change.Client.UserAgent, others.Length);
         await FinishOwedWorkAsync();
@@ -312,7 +392,7 @@ public sealed class UserGrain(
         if (User.Owed is not { } owed)
             return;
         await Task.WhenAll(owed.Revocations.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(owed.Reason))
-            .Concat(owed.RoleUpdates.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).SetRolesAsync(User.Roles))));
+            .Concat(owed.UserUpdates.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).UpdateUserAsync(new SessionUserUpdate(User.Roles, User.EmailVerified)))));
         if (!User.Deleted)
         {
             await _state.WriteOrRollBackAsync(User with { Sessions = User.Sessions.RemoveRange(owed.Revocations), Owed = null });

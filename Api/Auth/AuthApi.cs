@@ -36,7 +36,8 @@ public static partial class AuthApi
         return auth;
     }
 
-    private static async Task<Results<Created<RegisterResponse>, ProblemHttpResult>> RegisterAsync(HttpContext http, [AsParameters] AuthServices services)
+    private static async Task<Results<Created<RegisterResponse>, ProblemHttpResult>> RegisterAsync(
+        HttpContext http, [AsParameters] AuthServices services, Email.MailOutbox outbox, Microsoft.Extensions.Options.IOptions<Email.EmailOptions> mail)
     {
         var (body, problem) = await RequestBody.ReadJsonAsync<RegisterRequest>(http);
         if (problem is not null)
@@ -50,9 +51,10 @@ public static partial class AuthApi
 
         var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email))
             .RegisterAsync(new RegistrationAttempt(body.Password, services.Deadline()));
-        return result.Registered
-            ? TypedResults.Created((string?)null, new RegisterResponse(result.UserId))
-            : Problems.Of(StatusCodes.Status409Conflict, Problems.EmailTaken, "This email is already registered.");
+        if (!result.Registered)
+            return Problems.Of(StatusCodes.Status409Conflict, Problems.EmailTaken, "This email is already registered.");
+        Email.EmailApi.QueueVerification(outbox, services.Grains, mail.Value, result.UserId);
+        return TypedResults.Created((string?)null, new RegisterResponse(result.UserId));
     }
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> LoginAsync(HttpContext http, [AsParameters] AuthServices services)

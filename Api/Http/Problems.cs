@@ -20,6 +20,8 @@ public static class Problems
     /// <summary>A backend client without valid HTTP Basic credentials (401), or lacking the endpoint's scope (403).</summary>
     public const string InvalidClient = "invalid_client", InsufficientScope = "insufficient_scope";
     public const string AccountDisabled = "account_disabled";
+    /// <summary>501: an endpoint that only sends mail, on a service configured without SMTP.</summary>
+    public const string EmailNotConfigured = "email_not_configured";
     public const string Unavailable = "unavailable";
     public const string InternalError = "internal_error";
 

@@ -72,7 +72,7 @@ public sealed class AccessTokenValidation(
                     else if (await session.IntrospectAsync(null) is not { } live || live.UserId.ToString() != context.Principal.FindFirst(Claims.Subject)?.Value)
                         context.Fail("The session of this access token has ended.");
                     else
-                        UseRolesOfNow(context.Principal, live.Roles);
+                        UseSessionOfNow(context.Principal, live);
                     return;
                 }
 
@@ -97,7 +97,7 @@ public sealed class AccessTokenValidation(
                 }
                 // A bound token's roles of now take a second call: DPoP is not the hot path.
                 if (await session.IntrospectAsync(null) is { } bound)
-                    UseRolesOfNow(context.Principal, bound.Roles);
+                    UseSessionOfNow(context.Principal, bound);
                 else
                     Refuse(context, Problems.InvalidToken, "The session of this access token has ended.");
             },
@@ -122,12 +122,14 @@ public sealed class AccessTokenValidation(
 
     public void Configure(JwtBearerOptions options) => Configure(Options.DefaultName, options);
 
-    private static void UseRolesOfNow(System.Security.Claims.ClaimsPrincipal principal, System.Collections.Immutable.ImmutableArray<string> roles)
+    /// <summary>The user's roles and email verification as the session holds them now, in place of the token's.</summary>
+    private static void UseSessionOfNow(System.Security.Claims.ClaimsPrincipal principal, SessionIntrospection session)
     {
         var identity = (System.Security.Claims.ClaimsIdentity)principal.Identity!;
-        foreach (var claim in identity.FindAll(Claims.Role).ToList())
+        foreach (var claim in identity.FindAll(c => c.Type is Claims.Role or Claims.EmailVerified).ToList())
             identity.RemoveClaim(claim);
-        identity.AddClaims(roles.Select(role => new System.Security.Claims.Claim(Claims.Role, role)));
+        identity.AddClaims(session.Roles.Select(role => new System.Security.Claims.Claim(Claims.Role, role)));
+        identity.AddClaim(new System.Security.Claims.Claim(Claims.EmailVerified, session.EmailVerified ? "true" : "false"));
     }
 
     private static void Refuse(TokenValidatedContext context, string error, string reason)
