@@ -134,6 +134,14 @@ export class SessionsClient extends EventTarget {
    * (call again with the same arguments to finish the change).
    */
   changePassword(currentPassword: string, newPassword: string): Promise<void>;
+  /** POST /auth/password/forgot: a reset mail to the account of the email, if there is one; the same answer either way. */
+  requestPasswordReset(email: string): Promise<void>;
+  /** POST /auth/password/reset with a reset link's token: the new password, and every session of the account ended. */
+  resetPassword(token: string, newPassword: string): Promise<void>;
+  /** POST /auth/email/verify with a verification link's token. */
+  verifyEmail(token: string): Promise<void>;
+  /** POST /auth/email/verify-request: a new verification mail for the signed-in user. */
+  requestVerification(): Promise<void>;
   /** DELETE /me: deletes the account after checking its password; every session ends and this browser signs out. */
   deleteAccount(password: string): Promise<void>;
   /** fetch with the access token (Api origin only); refreshes when needed and retries once after a 401. */

@@ -206,7 +206,7 @@ export class SessionsClient extends EventTarget {
   async me() {
     const me = await this.#call("/me");
     if (me && me.sessionId === this.#sessionId) {
-      this.#profile = { userId: me.userId, email: me.email, roles: [...(me.roles ?? [])], sessionId: me.sessionId };
+      this.#profile = { userId: me.userId, email: me.email, emailVerified: me.emailVerified === true, roles: [...(me.roles ?? [])], sessionId: me.sessionId };
     }
     return me;
   }
@@ -228,6 +228,26 @@ export class SessionsClient extends EventTarget {
    */
   async changePassword(currentPassword, newPassword) {
     await this.#call("/auth/password", { method: "POST", body: { currentPassword, newPassword } });
+  }
+
+  /** Asks for a password-reset mail (POST /auth/password/forgot): 202 whether or not the email has an account. */
+  async requestPasswordReset(email) {
+    await this.#call("/auth/password/forgot", { method: "POST", body: { email }, auth: false });
+  }
+
+  /** Sets a new password with the token of a reset mail's link; every session of the account ends, so sign in again after. */
+  async resetPassword(token, newPassword) {
+    await this.#call("/auth/password/reset", { method: "POST", body: { token, newPassword }, auth: false });
+  }
+
+  /** Confirms the address with the token of a verification mail's link. */
+  async verifyEmail(token) {
+    await this.#call("/auth/email/verify", { method: "POST", body: { token }, auth: false });
+  }
+
+  /** Mails a new verification link to the signed-in user (202; none when the address is verified already). */
+  async requestVerification() {
+    await this.#call("/auth/email/verify-request", { method: "POST" });
   }
 
   /**

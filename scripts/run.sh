@@ -3,6 +3,8 @@
 # the schema, one silo and the Api on loopback. Ctrl-C stops everything it started.
 #   SESSIONS_API_URL (default http://127.0.0.1:5080)   where the Api listens
 #   SESSIONS_SAMPLE_API_URL (default http://127.0.0.1:5081)   where samples/aspnet-api listens, the demo's "Your API"
+#   Email__Smtp__Host (and Port, Security, ...)   an SMTP server of your own; unset, smtp4dev (installed into .local/tools)
+#                                                  catches every mail on 127.0.0.1:2525 and shows it at http://127.0.0.1:5090
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -30,6 +32,18 @@ Api__Clients__demo__SecretHash=$(printf %s "$sample_secret" | sha256sum | cut -d
 export Api__Clients__demo__SecretHash
 ConnectionStrings__Sessions=$(scripts/postgres.sh url sessions)
 
+# Mail: a real mail catcher unless an SMTP server is named. smtp4dev is a .NET tool, installed here once.
+catcher=false
+if [ -z "${Email__Smtp__Host:-}" ]; then
+  if [ ! -x .local/tools/smtp4dev ]; then
+    echo "installing smtp4dev 3.15.0 (the development mail catcher) into .local/tools..."
+    dotnet tool install Rnwood.Smtp4dev --version 3.15.0 --tool-path .local/tools >"$logs/smtp4dev-install.log" 2>&1 \
+      || { tail -n 20 "$logs/smtp4dev-install.log"; echo "could not install smtp4dev; set Email__Smtp__Host to an SMTP server instead"; exit 1; }
+  fi
+  export Email__Smtp__Host=127.0.0.1 Email__Smtp__Port=2525 Email__Smtp__Security=None
+  catcher=true
+fi
+
 pids=()
 stop_all() {
   trap "" INT TERM  # a second Ctrl-C must not cut the cleanup short
@@ -40,21 +54,28 @@ stop_all() {
 }
 trap stop_all EXIT INT TERM
 
+if $catcher; then
+  .local/tools/smtp4dev --urls=http://127.0.0.1:5090 --smtpport=2525 --imapport= --pop3port= --db= >"$logs/smtp4dev.log" 2>&1 &
+  pids+=($!)
+fi
+
 # Each process runs from its own output folder so it finds its appsettings.json.
 (cd Silo/bin/Release/net10.0 && exec dotnet Silo.dll) >"$logs/silo.log" 2>&1 &
+silo_pid=$!
 pids+=($!)
 for _ in $(seq 1 60); do
   if (exec 3<>/dev/tcp/127.0.0.1/30000) 2>/dev/null; then break; fi
-  kill -0 "${pids[0]}" 2>/dev/null || { tail -n 30 "$logs/silo.log"; echo "the silo exited (log: $logs/silo.log)"; exit 1; }
+  kill -0 "$silo_pid" 2>/dev/null || { tail -n 30 "$logs/silo.log"; echo "the silo exited (log: $logs/silo.log)"; exit 1; }
   sleep 1
 done
 echo "silo: gateway 127.0.0.1:30000, silo port 127.0.0.1:11111, management http://127.0.0.1:8100 (/metrics, /dashboard) (log: $logs/silo.log)"
 
 (cd Api/bin/Release/net10.0 && exec dotnet Api.dll --urls "$api_url") >"$logs/api.log" 2>&1 &
+api_pid=$!
 pids+=($!)
 for _ in $(seq 1 60); do
   if curl -fs "$api_url/health/ready" >/dev/null 2>&1; then break; fi
-  kill -0 "${pids[1]}" 2>/dev/null || { tail -n 30 "$logs/api.log"; echo "the Api exited (log: $logs/api.log)"; exit 1; }
+  kill -0 "$api_pid" 2>/dev/null || { tail -n 30 "$logs/api.log"; echo "the Api exited (log: $logs/api.log)"; exit 1; }
   sleep 1
 done
 curl -fs "$api_url/health/ready" >/dev/null || echo "warning: the Api is not ready yet: $(curl -s "$api_url/health/ready")"
@@ -77,8 +98,9 @@ echo
 echo "Sessions is running at $api_url"
 echo "  demo:     $api_url/demo/$demo_query   (the browser client, Development only)"
 echo "  discovery: $api_url/.well-known/openid-configuration"
+$catcher && echo "  mail:     http://127.0.0.1:5090   (smtp4dev: every mail the service sends, e.g. verification and reset links)"
 echo "  try it:   $api_url/scalar   (interactive, Development only)"
 echo "  contract: $api_url/openapi/v1.json"
 echo "Press Ctrl-C to stop."
-wait -n "${pids[0]}" "${pids[1]}"
+wait -n "$silo_pid" "$api_pid"
 echo "a process exited; stopping the rest"

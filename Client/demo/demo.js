@@ -44,6 +44,8 @@ function showUser(user) {
   roles.replaceChildren();
   for (const role of user?.roles ?? []) roles.append(el("span", { className: "role" }, role));
   if (!user?.roles?.length) roles.textContent = "none";
+  $("email-state").textContent = user?.emailVerified === true ? "verified" : user ? "not verified yet" : "—";
+  $("resend-verification").hidden = !user || user.emailVerified === true || user.emailVerified === undefined;
   const adminLink = $("admin-link");
   adminLink.hidden = !(user?.roles ?? []).includes("admin");
   adminLink.href = `admin.html${location.search}`;
@@ -206,6 +208,19 @@ $("register").addEventListener("click", () => action($("register"), async () => 
   await client.register(email, password);
   showNotice(`Account created for ${email}. You can sign in now.`);
   log(`Registered ${email}`);
+}));
+
+$("forgot").addEventListener("click", () => action($("forgot"), async () => {
+  const email = $("email").value.trim();
+  if (!email) throw new Error("Type your email first, then press Forgot password?");
+  await client.requestPasswordReset(email);
+  showNotice(`If ${email} has an account, a link to set a new password is on its way. It works once, for a short while.`);
+  log("Asked for a password reset");
+}));
+
+$("resend-verification").addEventListener("click", () => action($("resend-verification"), async () => {
+  await authed(() => client.requestVerification());
+  showNotice("A new verification link is on its way to your address.");
 }));
 
 $("delete-form").addEventListener("submit", (event) => {

@@ -50,11 +50,18 @@ public sealed class BrowserFixture() : ProcessClusterTest(silos: 1, apis: 1)
         ["Api__Clients__1__ClientId"] = Sessions.Tests.Api.ApiFixture.AdminTool.ClientId,
         ["Api__Clients__1__SecretHash"] = Sessions.Tests.Api.ApiFixture.AdminTool.SecretHash,
         ["Api__Clients__1__Scopes__0"] = "admin",
+        ["Email__Smtp__Host"] = "127.0.0.1",
+        ["Email__Smtp__Port"] = Smtp.Port.ToString(CultureInfo.InvariantCulture),
+        ["Email__Smtp__Security"] = "None",
     };
+
+    /// <summary>The SMTP server the Api mails to; the verification and reset pages' links default to the demo's.</summary>
+    public TestSmtpServer Smtp { get; } = new();
 
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
+        Smtp.Start();
         Browser = await LaunchChromiumAsync();
         var (_, apis) = await StartClusterAsync();
         Api = apis[0];
@@ -86,6 +93,7 @@ public sealed class BrowserFixture() : ProcessClusterTest(silos: 1, apis: 1)
             await Browser.DisposeAsync();
         _playwright?.Dispose();
         await base.DisposeAsync();
+        await Smtp.DisposeAsync();
     }
 
     /// <summary>Every refresh_token_reuse event the silo and Api have logged so far.</summary>

@@ -29,10 +29,10 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
         return page;
     }
 
-    private static async Task SignInAsync(IPage page, string email)
+    private static async Task SignInAsync(IPage page, string email, string password = TestSteps.Password)
     {
         await page.FillAsync("#email", email);
-        await page.FillAsync("#password", TestSteps.Password);
+        await page.FillAsync("#password", password);
         await page.ClickAsync("#sign-in");
         await page.WaitForSelectorAsync("body[data-state='signed-in']");
     }
@@ -308,6 +308,57 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
         await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("Your account is deleted");
         var login = await Api.Http.PostJsonAsync(fixture.Api, "/auth/login", new { email, password = TestSteps.Password });
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, login.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_new_user_verifies_the_address_from_the_mail_then_resets_a_forgotten_password_and_the_other_tab_signs_out()
+    {
+        var email = Api.Http.NewEmail();
+        await using var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
+        var page = await OpenDemoAsync(context);
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", TestSteps.Password);
+        await page.ClickAsync("#register");
+        await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("Account created");
+
+        // The verification mail's link opens the demo's verify page, and the token leaves the address bar at once.
+        var verification = await fixture.Smtp.WaitForAsync(email, TimeSpan.FromSeconds(15), m => m.Subject?.Contains("Verify", StringComparison.Ordinal) == true);
+        var link = TestSmtpServer.LinkOf(verification);
+        Assert.StartsWith($"{fixture.ApiOrigin}/demo/verify.html#token=", link, StringComparison.Ordinal);
+        var verify = await context.NewPageAsync();
+        await verify.GotoAsync(link);
+        await Assertions.Expect(verify.Locator("#title")).ToHaveTextAsync("Your address is verified");
+        Assert.DoesNotContain("token", verify.Url, StringComparison.Ordinal);
+        Directory.CreateDirectory(Screenshots);
+        await verify.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "verify.png") });
+
+        // Signed in in one tab, with the address shown as verified.
+        await SignInAsync(page, email);
+        await Assertions.Expect(page.Locator("#email-state")).ToHaveTextAsync("verified");
+
+        var secondTab = await OpenDemoAsync(context);
+        await secondTab.WaitForSelectorAsync("body[data-state='signed-in']");
+
+        // On another device the user has forgotten the password: the reset mail's link sets a new one.
+        await using var device = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
+        var other = await OpenDemoAsync(device);
+        await other.FillAsync("#email", email);
+        await other.ClickAsync("#forgot");
+        await Assertions.Expect(other.Locator("#notice")).ToContainTextAsync("a link to set a new password is on its way");
+        var resetMail = await fixture.Smtp.WaitForAsync(email, TimeSpan.FromSeconds(15), m => m.Subject?.Contains("Reset", StringComparison.Ordinal) == true);
+        var reset = await device.NewPageAsync();
+        await reset.GotoAsync(TestSmtpServer.LinkOf(resetMail));
+        await reset.FillAsync("#new-password", "a passphrase after the reset");
+        await reset.ClickAsync("#set-password");
+        await Assertions.Expect(reset.Locator("#result")).ToContainTextAsync("Your password is changed");
+        await reset.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "reset.png") });
+
+        // The reset ended every session of the account: the first browser's tab finds out at its next call, and its
+        // other tab follows.
+        await Assert.ThrowsAnyAsync<PlaywrightException>(() => page.EvaluateAsync<string>("window.demo.callMe()"));
+        await page.WaitForSelectorAsync("body[data-state='signed-out']");
+        await secondTab.WaitForSelectorAsync("body[data-state='signed-out']");
+        await SignInAsync(other, email, "a passphrase after the reset");
     }
 
     [Fact]
