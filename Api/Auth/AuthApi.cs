@@ -23,7 +23,7 @@ public static partial class AuthApi
             .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429);
         auth.MapPost("/login", LoginAsync).RequireRateLimiting(RateLimits.Login).NoStore()
             .Accepts<LoginRequest>("application/json")
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
         auth.MapPost("/refresh", RefreshAsync).RequireRateLimiting(RateLimits.Refresh).NoStore()
             .Accepts<RefreshRequest>("application/json")
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(429).ProducesProblem(503);
