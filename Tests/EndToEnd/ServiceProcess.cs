@@ -105,6 +105,9 @@ public sealed class ServiceProcess : IDisposable
 
     private void Signal(string signal)
     {
+        // A process that stopped on its own: say why, with what it printed last.
+        if (_process.HasExited)
+            throw new InvalidOperationException($"kill -{signal}: process {_process.Id} had already exited with code {_process.ExitCode}; its last output:\n{Output[^Math.Min(Output.Length, 4000)..]}");
         using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
         if (kill.ExitCode != 0)
