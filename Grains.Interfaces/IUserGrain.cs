@@ -130,9 +130,11 @@ public sealed record NewUser([property: Id(0)] string Email, [property: Id(1)] s
 [GenerateSerializer, Alias("Sessions.EmailTokenStatus")]
 public enum EmailTokenStatus { Issued, AlreadyVerified, TooManyMails, NotAllowed }
 
-/// <summary>A token to mail, and the address it goes to; <see cref="Token"/> is null unless Issued.</summary>
+/// <summary>A token to mail, and the address it goes to; <see cref="Token"/> is null unless Issued, <see cref="RetryAfter"/> set for TooManyMails.</summary>
 [GenerateSerializer, Immutable, Alias("Sessions.EmailTokenIssue")]
-public sealed record EmailTokenIssue([property: Id(0)] EmailTokenStatus Status, [property: Id(1)] string? Token = null, [property: Id(2)] string? Email = null)
+public sealed record EmailTokenIssue(
+    [property: Id(0)] EmailTokenStatus Status, [property: Id(1)] string? Token = null, [property: Id(2)] string? Email = null,
+    [property: Id(3)] TimeSpan? RetryAfter = null)
 {
     public override string ToString() => $"EmailTokenIssue {{ Status = {Status} }}";
 }

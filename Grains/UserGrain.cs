@@ -239,7 +239,7 @@ public sealed class UserGrain(
         var now = time.GetUtcNow();
         var recent = User.MailsSent.Where(at => now - at < _options.MailWindow).ToImmutableArray();
         if (recent.Length >= _options.MaxMailsPerAccount)
-            return new EmailTokenIssue(EmailTokenStatus.TooManyMails);
+            return new EmailTokenIssue(EmailTokenStatus.TooManyMails, RetryAfter: recent.Min() + _options.MailWindow - now);
 
         var token = mac.IssueEmailToken(kind, UserId);
         var mailed = new MailedToken

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Sessions.Api.Auth;
 using Sessions.Api.Http;
 using Sessions.Api.Tokens;
@@ -39,14 +40,14 @@ public static class EmailApi
     }
 
     private static async Task<Results<Accepted, ProblemHttpResult>> RequestVerificationAsync(
-        HttpContext http, IGrainFactory grains, MailOutbox outbox, Microsoft.Extensions.Options.IOptions<EmailOptions> options)
+        HttpContext http, IGrainFactory grains, MailOutbox outbox, IOptions<EmailOptions> options)
     {
         if (!outbox.Enabled)
             return NotConfigured();
         var issue = await grains.GetGrain<IUserGrain>(Caller.UserId(http)).IssueEmailTokenAsync(EmailTokenKind.Verification);
         if (issue.Status == EmailTokenStatus.TooManyMails)
             return Problems.RetryLater(http, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
-                "Three mails were sent to this account in the last 15 minutes; retry later.", TimeSpan.FromMinutes(15));
+                "As many mails as an account may get in a while were sent to this one; retry later.", issue.RetryAfter ?? TimeSpan.FromMinutes(15));
         if (VerificationMessage(outbox, options.Value, issue) is { } message)
             outbox.Enqueue(Verification, _ => Task.FromResult<MimeKit.MimeMessage?>(message));
         return TypedResults.Accepted((string?)null);
@@ -66,7 +67,7 @@ public static class EmailApi
     }
 
     private static async Task<Results<Accepted, ProblemHttpResult>> Forgot(
-        HttpContext http, IGrainFactory grains, MailOutbox outbox, Microsoft.Extensions.Options.IOptions<EmailOptions> options)
+        HttpContext http, IGrainFactory grains, MailOutbox outbox, IOptions<EmailOptions> options)
     {
         if (!outbox.Enabled)
             return NotConfigured();
