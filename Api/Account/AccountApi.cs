@@ -57,8 +57,7 @@ public static class AccountApi
         return result.Status switch
         {
             PasswordChangeStatus.Changed => TypedResults.NoContent(),
-            PasswordChangeStatus.TooManyAttempts => Problems.RetryLater(http, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
-                "Too many failed logins for this account; retry later.", result.RetryAfter ?? TimeSpan.FromMinutes(1)),
+            PasswordChangeStatus.TooManyAttempts => Problems.TooManyFailedLogins(http, result.RetryAfter),
             // 403, not 401: the access token is fine, and a 401 would make clients refresh and retry it.
             _ => Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidCredentials, "The current password is wrong."),
         };
@@ -81,8 +80,7 @@ public static class AccountApi
         switch (result.Status)
         {
             case PasswordCheckStatus.TooManyAttempts:
-                return Problems.RetryLater(http, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
-                    "Too many failed logins for this account; retry later.", result.RetryAfter ?? TimeSpan.FromMinutes(1));
+                return Problems.TooManyFailedLogins(http, result.RetryAfter);
             case PasswordCheckStatus.InvalidCredentials:
                 return Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidCredentials, "The password is wrong.");
         }

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Sessions.Api.Dpop;
+using Sessions.Api.Email;
 using Sessions.Api.Http;
 using Sessions.Api.Tokens;
 
@@ -37,7 +39,7 @@ public static partial class AuthApi
     }
 
     private static async Task<Results<Created<RegisterResponse>, ProblemHttpResult>> RegisterAsync(
-        HttpContext http, [AsParameters] AuthServices services, Email.MailOutbox outbox, Microsoft.Extensions.Options.IOptions<Email.EmailOptions> mail)
+        HttpContext http, [AsParameters] AuthServices services, MailOutbox outbox, IOptions<EmailOptions> mail)
     {
         var (body, problem) = await RequestBody.ReadJsonAsync<RegisterRequest>(http);
         if (problem is not null)
@@ -53,7 +55,7 @@ public static partial class AuthApi
             .RegisterAsync(new RegistrationAttempt(body.Password, services.Deadline()));
         if (!result.Registered)
             return Problems.Of(StatusCodes.Status409Conflict, Problems.EmailTaken, "This email is already registered.");
-        Email.EmailApi.QueueVerification(outbox, services.Grains, mail.Value, result.UserId);
+        EmailApi.QueueVerification(outbox, services.Grains, mail.Value, result.UserId);
         return TypedResults.Created((string?)null, new RegisterResponse(result.UserId));
     }
 
@@ -86,8 +88,7 @@ public static partial class AuthApi
             case LoginStatus.InvalidProof:
                 return Problems.BadDpopProof();
             case LoginStatus.TooManyAttempts:
-                return Problems.RetryLater(http, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
-                    "Too many failed logins for this account; retry later.", result.RetryAfter ?? TimeSpan.FromMinutes(1));
+                return Problems.TooManyFailedLogins(http, result.RetryAfter);
             case LoginStatus.AccountDisabled:
                 return Problems.Of(StatusCodes.Status403Forbidden, Problems.AccountDisabled, "This account is disabled.");
             case LoginStatus.InvalidCredentials:

@@ -41,6 +41,11 @@ public static class Problems
         return Of(status, error, title);
     }
 
+    /// <summary>429 for a login, password change or password check held back by the failed-login limit.</summary>
+    public static ProblemHttpResult TooManyFailedLogins(HttpContext http, TimeSpan? retryAfter) =>
+        RetryLater(http, StatusCodes.Status429TooManyRequests, TooManyAttempts,
+            "Too many failed logins for this account; retry later.", retryAfter ?? TimeSpan.FromMinutes(1));
+
     /// <summary>For places outside endpoints (authentication, rate limiter, exception handler).</summary>
     public static Task WriteAsync(HttpContext http, int status, string error, string title) =>
         Of(status, error, title).ExecuteAsync(http);

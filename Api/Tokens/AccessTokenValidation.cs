@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -123,13 +124,13 @@ public sealed class AccessTokenValidation(
     public void Configure(JwtBearerOptions options) => Configure(Options.DefaultName, options);
 
     /// <summary>The user's roles and email verification as the session holds them now, in place of the token's.</summary>
-    private static void UseSessionOfNow(System.Security.Claims.ClaimsPrincipal principal, SessionIntrospection session)
+    private static void UseSessionOfNow(ClaimsPrincipal principal, SessionIntrospection session)
     {
-        var identity = (System.Security.Claims.ClaimsIdentity)principal.Identity!;
+        var identity = (ClaimsIdentity)principal.Identity!;
         foreach (var claim in identity.FindAll(c => c.Type is Claims.Role or Claims.EmailVerified).ToList())
             identity.RemoveClaim(claim);
-        identity.AddClaims(session.Roles.Select(role => new System.Security.Claims.Claim(Claims.Role, role)));
-        identity.AddClaim(new System.Security.Claims.Claim(Claims.EmailVerified, session.EmailVerified ? "true" : "false"));
+        identity.AddClaims(session.Roles.Select(role => new Claim(Claims.Role, role)));
+        identity.AddClaim(new Claim(Claims.EmailVerified, session.EmailVerified ? "true" : "false"));
     }
 
     private static void Refuse(TokenValidatedContext context, string error, string reason)
