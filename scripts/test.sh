@@ -46,8 +46,15 @@ rm -rf "$results"
 
 filter=()
 if $fast; then filter=(--filter "Category!=browser&Category!=end-to-end&Category!=fault"); fi
+# Build the whole solution first: dotnet test builds only the test project and what it references, not the samples
+# the end-to-end tests start.
+if ! dotnet build Sessions.sln -c Release -nologo -v minimal; then
+  echo "no test results: the build failed"
+  echo "0 passed, 0 failed"
+  exit 1
+fi
 status=0
-dotnet test Sessions.sln "${filter[@]}" -c Release --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" \
+dotnet test Sessions.sln --no-build "${filter[@]}" -c Release --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" \
   --results-directory "$results" "$@" || status=$?
 
 trx=$(find "$results" -name '*.trx' 2>/dev/null | head -n 1)
