@@ -19,6 +19,7 @@ public sealed class SessionsInstruments
     private readonly UpDownCounter<long> _sessionActivations;
     private readonly Histogram<double> _passwordHashDuration;
     private readonly Counter<long> _storageFailures;
+    private readonly Histogram<long> _writesPerCommit;
 
     public SessionsInstruments(IMeterFactory meters)
     {
@@ -35,6 +36,8 @@ public sealed class SessionsInstruments
         _passwordHashDuration = meter.CreateHistogram<double>("sessions.password_hash.duration", "s", "Time of one password hash or verification, queueing excluded.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
         _storageFailures = meter.CreateCounter<long>("sessions.storage.failures", "{failure}", "Grain state reads and writes that failed, by state.");
+        _writesPerCommit = meter.CreateHistogram<long>("sessions.storage.writes_per_commit", "{write}", "Grain-state writes that shared one PostgreSQL commit.",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
     }
 
     public void Refreshed(RefreshStatus outcome, long startTimestamp)
@@ -102,6 +105,9 @@ public sealed class SessionsInstruments
             new KeyValuePair<string, object?>("operation", verification ? "verify" : "hash"));
 
     public void StorageFailed(string state) => _storageFailures.Add(1, new KeyValuePair<string, object?>("state", state));
+
+    /// <summary>A batch of grain-state writes committed in one transaction.</summary>
+    public void WritesCommittedTogether(int count) => _writesPerCommit.Record(count);
 
     private static string Outcome(RefreshStatus status) => status switch
     {

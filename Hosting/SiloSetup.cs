@@ -1,10 +1,14 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using System.Net;
 using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
+using Orleans.Storage;
 using Sessions.Grains;
 
 namespace Sessions.Hosting;
@@ -59,7 +63,7 @@ public static class SiloSetup
                 silo.UseLocalhostClustering(cluster.SiloPortForInstance, cluster.GatewayPortForInstance,
                     serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
             }
-            silo.AddSessionsStorage(connectionString);
+            silo.AddSessionsStorage(connectionString, configuration.GetValue(CoalesceWritesKey, true));
             silo.AddActivityPropagation();
             configure?.Invoke(silo);
         });
@@ -67,10 +71,18 @@ public static class SiloSetup
         return builder;
     }
 
-    /// <summary>Grain state in PostgreSQL through Orleans' ADO.NET provider, in our compact payload format.</summary>
-    public static ISiloBuilder AddSessionsStorage(this ISiloBuilder silo, string connectionString)
+    /// <summary>Configuration key: whether grain-state writes share PostgreSQL commits (default true).</summary>
+    public const string CoalesceWritesKey = "Storage:CoalesceWrites";
+
+    /// <summary>
+    /// Grain state in PostgreSQL, in our compact payload format: Orleans' ADO.NET provider, and in front of it, unless
+    /// <paramref name="coalesceWrites"/> is false, <see cref="CoalescedWriteStorage"/>, which commits concurrent
+    /// writes together. Both write the same rows, so silos of either kind share one database.
+    /// </summary>
+    public static ISiloBuilder AddSessionsStorage(this ISiloBuilder silo, string connectionString, bool coalesceWrites = true)
     {
-        silo.AddAdoNetGrainStorage(StorageNames.Grains, options => options.Configure<Serializer>((o, serializer) =>
+        var adoNetName = coalesceWrites ? StorageNames.Grains + "-adonet" : StorageNames.Grains;
+        silo.AddAdoNetGrainStorage(adoNetName, options => options.Configure<Serializer>((o, serializer) =>
         {
             o.Invariant = SessionsDatabase.Invariant;
             o.ConnectionString = connectionString;
@@ -78,6 +90,18 @@ public static class SiloSetup
             // A deleted account leaves no row behind: the email index's key is the email itself.
             o.DeleteStateOnClear = true;
         }));
+        if (coalesceWrites)
+        {
+            silo.Services.AddGrainStorage(StorageNames.Grains, (services, name) => new CoalescedWriteStorage(
+                name,
+                services.GetRequiredKeyedService<IGrainStorage>(adoNetName),
+                // One connection carries the batches; the second replaces it at once if it breaks.
+                new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { MaxPoolSize = 2 } }.Build(),
+                services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+                new StateSerializer(services.GetRequiredService<Serializer>()),
+                services.GetRequiredService<SessionsInstruments>(),
+                services.GetRequiredService<ILogger<CoalescedWriteStorage>>()));
+        }
         silo.Services.AddStorageExceptionSerialization();
         return silo;
     }

@@ -1,0 +1,201 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+using Orleans.Storage;
+using Sessions.Grains;
+
+namespace Sessions.Hosting;
+
+/// <summary>
+/// Grain storage whose concurrent writes share one PostgreSQL transaction. Each write queues; one flusher sends
+/// whatever is queued as one batch of the ADO.NET provider's own WriteToStorageKey statement, in one round trip and
+/// one commit, then gives each write its own answer. A lone write goes at once; under load, the writes that arrive
+/// while a batch is in flight form the next one. No write is answered before its batch has committed.
+/// Reads and clears go to Orleans' ADO.NET provider, and the rows are the ones it writes and reads, so silos with
+/// and without this provider share one database.
+/// </summary>
+public sealed partial class CoalescedWriteStorage(
+    string name,
+    IGrainStorage adoNet,
+    NpgsqlDataSource dataSource,
+    string serviceId,
+    IGrainStorageSerializer serializer,
+    SessionsInstruments instruments,
+    ILogger<CoalescedWriteStorage> logger) : IGrainStorage, IAsyncDisposable
+{
+    // Bounds one statement batch; at that size the commit, not the queue, is the cost.
+    private const int MaxBatch = 256;
+
+    private readonly ConcurrentQueue<PendingWrite> _queue = new();
+    private int _flushing; // 1 while a flusher runs
+    private string? _writeQuery;
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        adoNet.ReadStateAsync(stateName, grainId, grainState);
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        adoNet.ClearStateAsync(stateName, grainId, grainState);
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        int? version = string.IsNullOrWhiteSpace(grainState.ETag) ? null : int.Parse(grainState.ETag, CultureInfo.InvariantCulture);
+        var write = new PendingWrite(GrainRow.Of(serviceId, stateName, grainId), version, serializer.Serialize(grainState.State).ToArray());
+        _queue.Enqueue(write);
+        if (Interlocked.Exchange(ref _flushing, 1) == 0)
+            _ = Task.Run(FlushAsync);
+
+        var stored = await write.Stored.Task;
+        // The ADO.NET provider's rule: no new version, or the one sent, means the row was not the one this grain read.
+        if (stored is null || stored == version)
+            throw new InconsistentStateException(
+                $"Version conflict (WriteState): ServiceId={serviceId} ProviderName={name} GrainType={stateName} GrainId={grainId} ETag={grainState.ETag}.");
+        grainState.ETag = stored.Value.ToString(CultureInfo.InvariantCulture);
+        grainState.RecordExists = true;
+    }
+
+    private async Task FlushAsync()
+    {
+        do
+        {
+            while (!_queue.IsEmpty)
+                await WriteBatchAsync(TakeBatch());
+            Volatile.Write(ref _flushing, 0);
+        }
+        // A write queued after the last look found the flusher still running and left its batch to this one.
+        while (!_queue.IsEmpty && Interlocked.Exchange(ref _flushing, 1) == 0);
+    }
+
+    private List<PendingWrite> TakeBatch()
+    {
+        var batch = new List<PendingWrite>(Math.Min(_queue.Count, MaxBatch));
+        while (batch.Count < MaxBatch && _queue.TryDequeue(out var write))
+            batch.Add(write);
+        // One order for every batch of every silo, so two batches never wait on each other's rows.
+        batch.Sort(static (a, b) => GrainRow.Compare(a.Row, b.Row));
+        return batch;
+    }
+
+    private async Task WriteBatchAsync(List<PendingWrite> batch)
+    {
+        try
+        {
+            var query = _writeQuery ??= await LoadWriteQueryAsync();
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await using var statements = connection.CreateBatch();
+            foreach (var write in batch)
+                statements.BatchCommands.Add(write.Statement(query));
+
+            // No explicit transaction: one batch runs in PostgreSQL's implicit transaction, which commits at its end,
+            // and an error anywhere rolls all of it back. A conflict is no error: its statement returns no row.
+            var stored = new int?[batch.Count];
+            await using (var reader = await statements.ExecuteReaderAsync())
+            {
+                var i = 0;
+                do
+                    stored[i++] = await reader.ReadAsync() && !reader.IsDBNull(0) ? reader.GetInt32(0) : null;
+                while (await reader.NextResultAsync());
+            } // closing the reader reads up to the commit's answer: until then the outcome is unknown
+
+            instruments.WritesCommittedTogether(batch.Count);
+            for (var i = 0; i < batch.Count; i++)
+                batch[i].Stored.TrySetResult(stored[i]);
+        }
+        catch (Exception e)
+        {
+            // Committed or not is unknown when the connection failed; every grain of the batch reads its row again.
+            LogBatchFailed(e, batch.Count);
+            foreach (var write in batch)
+                write.Stored.TrySetException(e);
+        }
+    }
+
+    private async Task<string> LoadWriteQueryAsync()
+    {
+        await using var command = dataSource.CreateCommand("SELECT querytext FROM orleansquery WHERE querykey = 'WriteToStorageKey'");
+        return await command.ExecuteScalarAsync() as string
+            ?? throw new InvalidOperationException("The database has no WriteToStorageKey query: apply sql/schema.sql.");
+    }
+
+    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing {Count} grain states in one transaction failed; each of them is answered with the failure.")]
+    private partial void LogBatchFailed(Exception exception, int count);
+
+    private sealed record PendingWrite(GrainRow Row, int? Version, byte[] Payload)
+    {
+        public TaskCompletionSource<int?> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public NpgsqlBatchCommand Statement(string query) => new(query)
+        {
+            Parameters =
+            {
+                new("GrainIdHash", NpgsqlDbType.Integer) { Value = Row.IdHash },
+                new("GrainTypeHash", NpgsqlDbType.Integer) { Value = Row.TypeHash },
+                new("ServiceId", NpgsqlDbType.Text) { Value = Row.ServiceId },
+                new("GrainTypeString", NpgsqlDbType.Text) { Value = Row.StateName },
+                new("GrainIdN0", NpgsqlDbType.Bigint) { Value = Row.N0 },
+                new("GrainIdN1", NpgsqlDbType.Bigint) { Value = Row.N1 },
+                new("GrainIdExtensionString", NpgsqlDbType.Text) { Value = (object?)Row.Extension ?? DBNull.Value },
+                new("GrainStateVersion", NpgsqlDbType.Integer) { Value = (object?)Version ?? DBNull.Value },
+                new("PayloadBinary", NpgsqlDbType.Bytea) { Value = Payload },
+            },
+        };
+    }
+}
+
+/// <summary>
+/// A grain's row identity exactly as Orleans' ADO.NET provider computes it (its AdoGrainKey): a Guid key splits into
+/// two little-endian halves, an integer key is N1, any other key is the extension; the id hash is over the key's bytes
+/// (then the extension's UTF-8), reversed on little-endian machines; both hashes are Orleans' default hasher.
+/// </summary>
+public readonly record struct GrainRow(int IdHash, int TypeHash, string ServiceId, string StateName, long N0, long N1, string? Extension)
+{
+    private static readonly OrleansDefaultHasher Hasher = new();
+
+    public static GrainRow Of(string serviceId, string stateName, GrainId grainId)
+    {
+        // The provider rewrites generic type names; state names here are plain words.
+        if (stateName.Contains('`'))
+            throw new NotSupportedException($"State name '{stateName}' is a generic type name, which this provider does not rewrite.");
+        long n0 = 0, n1 = 0;
+        string? extension;
+        byte[] keyBytes;
+        if (grainId.TryGetGuidKey(out var guid, out extension))
+        {
+            keyBytes = guid.ToByteArray();
+            n0 = BitConverter.ToInt64(keyBytes, 0);
+            n1 = BitConverter.ToInt64(keyBytes, 8);
+        }
+        else if (grainId.TryGetIntegerKey(out var integer, out extension))
+        {
+            keyBytes = BitConverter.GetBytes(integer);
+            n1 = integer;
+        }
+        else
+        {
+            extension = grainId.Key.ToString();
+            keyBytes = [];
+        }
+
+        var hashed = extension is null ? keyBytes : [.. keyBytes, .. Encoding.UTF8.GetBytes(extension)];
+        if (BitConverter.IsLittleEndian)
+            Array.Reverse(hashed);
+        return new GrainRow(Hasher.Hash(hashed), Hasher.Hash(Encoding.UTF8.GetBytes(stateName)), serviceId, stateName, n0, n1, extension);
+    }
+
+    /// <summary>A total order of rows, the same in every process.</summary>
+    public static int Compare(GrainRow a, GrainRow b)
+    {
+        var order = a.IdHash.CompareTo(b.IdHash);
+        if (order == 0) order = a.TypeHash.CompareTo(b.TypeHash);
+        if (order == 0) order = a.N0.CompareTo(b.N0);
+        if (order == 0) order = a.N1.CompareTo(b.N1);
+        if (order == 0) order = string.CompareOrdinal(a.StateName, b.StateName);
+        if (order == 0) order = string.CompareOrdinal(a.ServiceId, b.ServiceId);
+        if (order == 0) order = string.CompareOrdinal(a.Extension, b.Extension);
+        return order;
+    }
+}
