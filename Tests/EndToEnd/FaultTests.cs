@@ -80,6 +80,58 @@ public sealed class FaultTests(ITestOutputHelper output) : ProcessClusterTest(Si
         AssertSurvived(figures, faultOver, output);
         Assert.Equal(0, figures.Unavailable); // a silo stopping gracefully hands over without failing a request
     }
+
+    /// <summary>
+    /// The upgrade in place of docs/operations.md: a cluster whose silos write through Orleans' ADO.NET provider alone
+    /// is rolled onto coalesced writes. On the way, one upgraded silo is rolled back, so sessions written by the
+    /// coalescing provider move to silos that read them with the ADO.NET provider, and then the other way.
+    /// No session is lost and no request fails.
+    /// </summary>
+    [Fact]
+    public async Task Rolling_silos_from_the_ADO_NET_provider_onto_coalesced_writes_and_back_fails_no_request()
+    {
+        Dictionary<string, string> adoNet = new() { ["Storage__CoalesceWrites"] = "false" }, coalesced = new() { ["Storage__CoalesceWrites"] = "true" };
+        var (silos, apis) = await StartClusterAsync(siloSettings: adoNet);
+        using var load = await RefreshLoad.StartAsync(apis, Clients);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(0, await CoalescedCommitsAsync(0));
+
+        await RollAsync(silos, 0, coalesced);
+        using var mixedLoad = await RefreshLoad.StartAsync(apis, Clients); // new sessions, some placed on the upgraded silo
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.True(await CoalescedCommitsAsync(0) > 0, "the upgraded silo serves sessions beside the old ones");
+        await RollAsync(silos, 0, adoNet); // its sessions move to silos 1 and 2, which still run the ADO.NET provider
+        for (var i = 0; i < Silos; i++)
+            await RollAsync(silos, i, coalesced);
+        var faultOver = DateTime.UtcNow;
+        await Task.Delay(TimeSpan.FromSeconds(5));
+
+        foreach (var figures in new[] { await load.StopAsync(), await mixedLoad.StopAsync() })
+        {
+            AssertSurvived(figures, faultOver, output);
+            Assert.Equal(0, figures.Unavailable);
+        }
+        Assert.True(await CoalescedCommitsAsync(0) > 0, "silo 0 runs coalesced writes after the upgrade");
+    }
+
+    /// <summary>Stops silo <paramref name="instance"/> gracefully, starts it again with <paramref name="settings"/>, and waits until it has rejoined.</summary>
+    private async Task RollAsync(List<ServiceProcess> silos, int instance, Dictionary<string, string> settings)
+    {
+        await silos[instance].StopAsync(TimeSpan.FromSeconds(30));
+        output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} silo {instance} stopped; starting it with {string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}"))}");
+        silos[instance] = StartSilo(instance, settings);
+        await WaitAsync(async () => await ActiveSilosAsync() == Silos, $"silo {instance} rejoined");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+    }
+
+    /// <summary>How many coalesced commits silo <paramref name="instance"/> has made, from its metrics.</summary>
+    private async Task<long> CoalescedCommitsAsync(int instance)
+    {
+        using var scraper = new HttpClient();
+        var metrics = await scraper.GetStringAsync($"http://127.0.0.1:{SiloManagementPort(instance)}/metrics");
+        var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("sessions_storage_writes_per_commit_count", StringComparison.Ordinal));
+        return line is null ? 0 : (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
 
 /// <summary>Timing-sensitive tests run by themselves, after the parallel ones, so other tests' CPU does not stretch failover.</summary>

@@ -63,8 +63,13 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
     /// <summary>The lines every process started so far printed that contain <paramref name="text"/>.</summary>
     protected IEnumerable<string> LogLines(string text) => _processes.SelectMany(p => p.Lines(text));
 
-    protected ServiceProcess StartSilo(int instance) =>
-        Start("Silo", new Dictionary<string, string>(Environment()) { ["Cluster__Instance"] = instance.ToString(CultureInfo.InvariantCulture) });
+    protected ServiceProcess StartSilo(int instance, Dictionary<string, string>? settings = null)
+    {
+        var environment = new Dictionary<string, string>(Environment()) { ["Cluster__Instance"] = instance.ToString(CultureInfo.InvariantCulture) };
+        foreach (var (name, value) in settings ?? [])
+            environment[name] = value;
+        return Start("Silo", environment);
+    }
 
     /// <summary>The management listener (metrics, health) of silo <paramref name="instance"/>.</summary>
     protected int SiloManagementPort(int instance) => Ports + 2 * silos + apis + instance;
@@ -93,10 +98,14 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         return process;
     }
 
-    /// <summary>Starts every silo, waits until all are active, then every Api node (with <paramref name="apiSettings"/>), and waits until each is ready.</summary>
-    protected async Task<(List<ServiceProcess> Silos, List<HttpClient> Apis)> StartClusterAsync(Dictionary<string, string>? apiSettings = null)
+    /// <summary>
+    /// Starts every silo (with <paramref name="siloSettings"/>), waits until all are active, then every Api node
+    /// (with <paramref name="apiSettings"/>), and waits until each is ready.
+    /// </summary>
+    protected async Task<(List<ServiceProcess> Silos, List<HttpClient> Apis)> StartClusterAsync(
+        Dictionary<string, string>? apiSettings = null, Dictionary<string, string>? siloSettings = null)
     {
-        var siloProcesses = Enumerable.Range(0, silos).Select(StartSilo).ToList();
+        var siloProcesses = Enumerable.Range(0, silos).Select(i => StartSilo(i, siloSettings)).ToList();
         await WaitAsync(async () => await ActiveSilosAsync() == silos, "silos joined");
         var apiClients = Enumerable.Range(0, apis)
             .Select(j => new HttpClient { BaseAddress = new Uri(ApiUrl(j)), Timeout = TimeSpan.FromSeconds(30) }).ToList();
