@@ -4,86 +4,84 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
+using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using Sessions.Grains;
 
 namespace Sessions.Hosting;
 
 /// <summary>
-/// Grain storage whose concurrent writes share one PostgreSQL transaction. Each write queues; one flusher sends
-/// whatever is queued as one batch of the ADO.NET provider's own WriteToStorageKey statement, in one round trip and
-/// one commit, then gives each write its own answer. A lone write goes at once; under load, the writes that arrive
-/// while a batch is in flight form the next one. No write is answered before its batch has committed.
-/// Reads and clears go to Orleans' ADO.NET provider, and the rows are the ones it writes and reads, so silos with
-/// and without this provider share one database.
+/// Grain storage whose concurrent writes share one PostgreSQL transaction, and whose concurrent reads share one round
+/// trip. Each write queues; one flusher sends whatever is queued as one batch of the ADO.NET provider's own
+/// WriteToStorageKey statement, in one round trip and one commit, then gives each write its own answer. A lone write
+/// goes at once; under load, the writes that arrive while a batch is in flight form the next one. No write is
+/// answered before its batch has committed. Reads (activations) go the same way with ReadFromStorageKey.
+/// Clears go to Orleans' ADO.NET provider, and the rows are the ones it writes and reads, so silos with and without
+/// this provider share one database.
 /// </summary>
-public sealed partial class CoalescedWriteStorage(
-    string name,
-    IGrainStorage adoNet,
-    NpgsqlDataSource dataSource,
-    string serviceId,
-    IGrainStorageSerializer serializer,
-    SessionsInstruments instruments,
-    ILogger<CoalescedWriteStorage> logger) : IGrainStorage, IAsyncDisposable
+public sealed partial class CoalescedWriteStorage : IGrainStorage, IAsyncDisposable
 {
     // Bounds one statement batch; at that size the commit, not the queue, is the cost.
     private const int MaxBatch = 256;
 
-    private readonly ConcurrentQueue<PendingWrite> _queue = new();
-    private int _flushing; // 1 while a flusher runs
-    private string? _writeQuery;
+    private readonly string _name;
+    private readonly IGrainStorage _adoNet;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _serviceId;
+    private readonly IGrainStorageSerializer _serializer;
+    private readonly IActivatorProvider _activators;
+    private readonly SessionsInstruments _instruments;
+    private readonly ILogger<CoalescedWriteStorage> _logger;
+    private readonly Coalescer<PendingWrite> _writes;
+    private readonly Coalescer<PendingRead> _reads;
+    private string? _writeQuery, _readQuery;
 
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        adoNet.ReadStateAsync(stateName, grainId, grainState);
+    public CoalescedWriteStorage(string name, IGrainStorage adoNet, NpgsqlDataSource dataSource, string serviceId,
+        IGrainStorageSerializer serializer, IActivatorProvider activators, SessionsInstruments instruments,
+        ILogger<CoalescedWriteStorage> logger)
+    {
+        (_name, _adoNet, _dataSource, _serviceId, _serializer, _activators, _instruments, _logger) =
+            (name, adoNet, dataSource, serviceId, serializer, activators, instruments, logger);
+        // One order for every write batch of every silo, so two batches never wait on each other's rows.
+        _writes = new(WriteBatchAsync, static (a, b) => GrainRow.Compare(a.Row, b.Row));
+        _reads = new(ReadBatchAsync);
+    }
+
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var read = new PendingRead(GrainRow.Of(_serviceId, stateName, grainId));
+        _reads.Add(read);
+        // The ADO.NET provider's answers: no row, or a cleared one, is a new state; the ETag is the row's version.
+        var (payload, version) = await read.Found.Task ?? default;
+        grainState.State = payload is null ? _activators.GetActivator<T>().Create() : _serializer.Deserialize<T>(new BinaryData(payload))!;
+        grainState.ETag = version?.ToString(CultureInfo.InvariantCulture);
+        grainState.RecordExists = payload is not null;
+    }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        adoNet.ClearStateAsync(stateName, grainId, grainState);
+        _adoNet.ClearStateAsync(stateName, grainId, grainState);
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         int? version = string.IsNullOrWhiteSpace(grainState.ETag) ? null : int.Parse(grainState.ETag, CultureInfo.InvariantCulture);
-        var write = new PendingWrite(GrainRow.Of(serviceId, stateName, grainId), version, serializer.Serialize(grainState.State).ToArray());
-        _queue.Enqueue(write);
-        if (Interlocked.Exchange(ref _flushing, 1) == 0)
-            _ = Task.Run(FlushAsync);
+        var write = new PendingWrite(GrainRow.Of(_serviceId, stateName, grainId), version, _serializer.Serialize(grainState.State).ToArray());
+        _writes.Add(write);
 
         var stored = await write.Stored.Task;
         // The ADO.NET provider's rule: no new version, or the one sent, means the row was not the one this grain read.
         if (stored is null || stored == version)
             throw new InconsistentStateException(
-                $"Version conflict (WriteState): ServiceId={serviceId} ProviderName={name} GrainType={stateName} GrainId={grainId} ETag={grainState.ETag}.");
+                $"Version conflict (WriteState): ServiceId={_serviceId} ProviderName={_name} GrainType={stateName} GrainId={grainId} ETag={grainState.ETag}.");
         grainState.ETag = stored.Value.ToString(CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
-    }
-
-    private async Task FlushAsync()
-    {
-        do
-        {
-            while (!_queue.IsEmpty)
-                await WriteBatchAsync(TakeBatch());
-            Volatile.Write(ref _flushing, 0);
-        }
-        // A write queued after the last look found the flusher still running and left its batch to this one.
-        while (!_queue.IsEmpty && Interlocked.Exchange(ref _flushing, 1) == 0);
-    }
-
-    private List<PendingWrite> TakeBatch()
-    {
-        var batch = new List<PendingWrite>(Math.Min(_queue.Count, MaxBatch));
-        while (batch.Count < MaxBatch && _queue.TryDequeue(out var write))
-            batch.Add(write);
-        // One order for every batch of every silo, so two batches never wait on each other's rows.
-        batch.Sort(static (a, b) => GrainRow.Compare(a.Row, b.Row));
-        return batch;
     }
 
     private async Task WriteBatchAsync(List<PendingWrite> batch)
     {
         try
         {
-            var query = _writeQuery ??= await LoadWriteQueryAsync();
-            await using var connection = await dataSource.OpenConnectionAsync();
+            var query = _writeQuery ??= await LoadQueryAsync("WriteToStorageKey");
+            await using var connection = await _dataSource.OpenConnectionAsync();
             await using var statements = connection.CreateBatch();
             foreach (var write in batch)
                 statements.BatchCommands.Add(write.Statement(query));
@@ -99,50 +97,121 @@ public sealed partial class CoalescedWriteStorage(
                 while (await reader.NextResultAsync());
             } // closing the reader reads up to the commit's answer: until then the outcome is unknown
 
-            instruments.WritesCommittedTogether(batch.Count);
+            _instruments.WritesCommittedTogether(batch.Count);
             for (var i = 0; i < batch.Count; i++)
                 batch[i].Stored.TrySetResult(stored[i]);
         }
         catch (Exception e)
         {
             // Committed or not is unknown when the connection failed; every grain of the batch reads its row again.
-            LogBatchFailed(e, batch.Count);
+            LogBatchFailed(e, "Writing", batch.Count);
             foreach (var write in batch)
                 write.Stored.TrySetException(e);
         }
     }
 
-    private async Task<string> LoadWriteQueryAsync()
+    private async Task ReadBatchAsync(List<PendingRead> batch)
     {
-        await using var command = dataSource.CreateCommand("SELECT querytext FROM orleansquery WHERE querykey = 'WriteToStorageKey'");
-        return await command.ExecuteScalarAsync() as string
-            ?? throw new InvalidOperationException("The database has no WriteToStorageKey query: apply sql/schema.sql.");
+        try
+        {
+            var query = _readQuery ??= await LoadQueryAsync("ReadFromStorageKey");
+            await using var connection = await _dataSource.OpenConnectionAsync();
+            await using var statements = connection.CreateBatch();
+            foreach (var read in batch)
+                statements.BatchCommands.Add(read.Statement(query));
+
+            var found = new (byte[]?, int?)?[batch.Count];
+            await using (var reader = await statements.ExecuteReaderAsync())
+            {
+                var i = 0;
+                do
+                    found[i++] = await reader.ReadAsync()
+                        ? (reader.IsDBNull(0) ? null : reader.GetFieldValue<byte[]>(0), reader.IsDBNull(1) ? null : reader.GetInt32(1))
+                        : null;
+                while (await reader.NextResultAsync());
+            }
+            for (var i = 0; i < batch.Count; i++)
+                batch[i].Found.TrySetResult(found[i]);
+        }
+        catch (Exception e)
+        {
+            LogBatchFailed(e, "Reading", batch.Count);
+            foreach (var read in batch)
+                read.Found.TrySetException(e);
+        }
     }
 
-    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
+    private async Task<string> LoadQueryAsync(string key)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT querytext FROM orleansquery WHERE querykey = $1");
+        command.Parameters.Add(new() { Value = key });
+        return await command.ExecuteScalarAsync() as string
+            ?? throw new InvalidOperationException($"The database has no {key} query: apply sql/schema.sql.");
+    }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing {Count} grain states in one transaction failed; each of them is answered with the failure.")]
-    private partial void LogBatchFailed(Exception exception, int count);
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Operation} {Count} grain states in one batch failed; each of them is answered with the failure.")]
+    private partial void LogBatchFailed(Exception exception, string operation, int count);
+
+    /// <summary>
+    /// One batch in flight at a time: a lone item goes at once, and the items queued while a batch is in flight
+    /// form the next one. The sender answers every item of its batch and never throws.
+    /// </summary>
+    private sealed class Coalescer<TItem>(Func<List<TItem>, Task> send, Comparison<TItem>? order = null)
+    {
+        private readonly ConcurrentQueue<TItem> _queue = new();
+        private int _flushing; // 1 while a flusher runs
+
+        public void Add(TItem item)
+        {
+            _queue.Enqueue(item);
+            if (Interlocked.Exchange(ref _flushing, 1) == 0)
+                _ = Task.Run(FlushAsync);
+        }
+
+        private async Task FlushAsync()
+        {
+            do
+            {
+                while (!_queue.IsEmpty)
+                    await send(TakeBatch());
+                Volatile.Write(ref _flushing, 0);
+            }
+            // An item queued after the last look found the flusher still running and left its batch to this one.
+            while (!_queue.IsEmpty && Interlocked.Exchange(ref _flushing, 1) == 0);
+        }
+
+        private List<TItem> TakeBatch()
+        {
+            var batch = new List<TItem>(Math.Min(_queue.Count, MaxBatch));
+            while (batch.Count < MaxBatch && _queue.TryDequeue(out var item))
+                batch.Add(item);
+            if (order is not null)
+                batch.Sort(order);
+            return batch;
+        }
+    }
+
+    private sealed record PendingRead(GrainRow Row)
+    {
+        public TaskCompletionSource<(byte[]? Payload, int? Version)?> Found { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public NpgsqlBatchCommand Statement(string query) => Row.AddKey(new NpgsqlBatchCommand(query));
+    }
 
     private sealed record PendingWrite(GrainRow Row, int? Version, byte[] Payload)
     {
         public TaskCompletionSource<int?> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public NpgsqlBatchCommand Statement(string query) => new(query)
+        public NpgsqlBatchCommand Statement(string query) => Row.AddKey(new NpgsqlBatchCommand(query)
         {
             Parameters =
             {
-                new("GrainIdHash", NpgsqlDbType.Integer) { Value = Row.IdHash },
-                new("GrainTypeHash", NpgsqlDbType.Integer) { Value = Row.TypeHash },
-                new("ServiceId", NpgsqlDbType.Text) { Value = Row.ServiceId },
-                new("GrainTypeString", NpgsqlDbType.Text) { Value = Row.StateName },
-                new("GrainIdN0", NpgsqlDbType.Bigint) { Value = Row.N0 },
-                new("GrainIdN1", NpgsqlDbType.Bigint) { Value = Row.N1 },
-                new("GrainIdExtensionString", NpgsqlDbType.Text) { Value = (object?)Row.Extension ?? DBNull.Value },
                 new("GrainStateVersion", NpgsqlDbType.Integer) { Value = (object?)Version ?? DBNull.Value },
                 new("PayloadBinary", NpgsqlDbType.Bytea) { Value = Payload },
             },
-        };
+        });
     }
 }
 
@@ -184,6 +253,19 @@ public readonly record struct GrainRow(int IdHash, int TypeHash, string ServiceI
         if (BitConverter.IsLittleEndian)
             Array.Reverse(hashed);
         return new GrainRow(Hasher.Hash(hashed), Hasher.Hash(Encoding.UTF8.GetBytes(stateName)), serviceId, stateName, n0, n1, extension);
+    }
+
+    /// <summary>The row's key, as the parameters of the provider's queries name them.</summary>
+    public NpgsqlBatchCommand AddKey(NpgsqlBatchCommand command)
+    {
+        command.Parameters.Add(new("GrainIdHash", NpgsqlDbType.Integer) { Value = IdHash });
+        command.Parameters.Add(new("GrainTypeHash", NpgsqlDbType.Integer) { Value = TypeHash });
+        command.Parameters.Add(new("ServiceId", NpgsqlDbType.Text) { Value = ServiceId });
+        command.Parameters.Add(new("GrainTypeString", NpgsqlDbType.Text) { Value = StateName });
+        command.Parameters.Add(new("GrainIdN0", NpgsqlDbType.Bigint) { Value = N0 });
+        command.Parameters.Add(new("GrainIdN1", NpgsqlDbType.Bigint) { Value = N1 });
+        command.Parameters.Add(new("GrainIdExtensionString", NpgsqlDbType.Text) { Value = (object?)Extension ?? DBNull.Value });
+        return command;
     }
 
     /// <summary>A total order of rows, the same in every process.</summary>

@@ -8,6 +8,7 @@ using System.Net;
 using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
+using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using Sessions.Grains;
 
@@ -95,10 +96,11 @@ public static class SiloSetup
             silo.Services.AddGrainStorage(StorageNames.Grains, (services, name) => new CoalescedWriteStorage(
                 name,
                 services.GetRequiredKeyedService<IGrainStorage>(adoNetName),
-                // One connection carries the batches; the second replaces it at once if it breaks.
-                new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { MaxPoolSize = 2 } }.Build(),
+                // One connection carries the write batches and one the read batches; the others replace them at once if they break.
+                new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { MaxPoolSize = 4 } }.Build(),
                 services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
                 new StateSerializer(services.GetRequiredService<Serializer>()),
+                services.GetRequiredService<IActivatorProvider>(),
                 services.GetRequiredService<SessionsInstruments>(),
                 services.GetRequiredService<ILogger<CoalescedWriteStorage>>()));
         }

@@ -25,7 +25,9 @@ public sealed class CoalescedWriteStorageTests(PostgresClusterFixture fixture)
 
     private IGrainStorage AdoNet => Silo.GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains + "-adonet");
 
-    public static TheoryData<string> Keys => ["guid", "guid+extension", "integer", "integer+extension", "string"];
+    private static readonly string[] KeyKinds = ["guid", "guid+extension", "integer", "integer+extension", "string"];
+
+    public static TheoryData<string> Keys => new(KeyKinds);
 
     private static GrainId Id(string kind) => kind switch
     {
@@ -58,6 +60,14 @@ public sealed class CoalescedWriteStorageTests(PostgresClusterFixture fixture)
         await Coalesced.WriteStateAsync(stateName, grain, third);
         await AdoNet.ReadStateAsync(stateName, grain, read);
         Assert.Equal((third.State, third.ETag), (read.State, read.ETag));
+
+        // Reads: a row the ADO.NET provider wrote, and no row, read as it reads them.
+        var fromCoalesced = State(Guid.Empty);
+        await Coalesced.ReadStateAsync(stateName, grain, fromCoalesced);
+        Assert.Equal((third.State, third.ETag, true), (fromCoalesced.State, fromCoalesced.ETag, fromCoalesced.RecordExists));
+        var missing = State(Guid.NewGuid(), "3");
+        await Coalesced.ReadStateAsync(NewStateName(), grain, missing);
+        Assert.Equal((Guid.Empty, null, false), (missing.State!.UserId, missing.ETag, missing.RecordExists));
 
         Assert.Equal(1L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM grainstate WHERE graintypestring = $1", stateName));
     }
@@ -121,6 +131,33 @@ public sealed class CoalescedWriteStorageTests(PostgresClusterFixture fixture)
             stateName, GrainRow.Of(fixture.ServiceId, stateName, stale).N0));
         Assert.Equal(52L, await fixture.Database.ScalarAsync<long>(
             "SELECT count(*) FROM grainstate WHERE graintypestring = $1 AND version = 1", stateName));
+    }
+
+    [Fact]
+    public async Task Many_concurrent_reads_each_get_their_own_row()
+    {
+        var stateName = NewStateName();
+        var grains = Enumerable.Range(0, 300).Select(i => Id(KeyKinds[i % KeyKinds.Length])).ToList();
+        var written = new Dictionary<GrainId, Guid>();
+        await Task.WhenAll(grains.Select(async grain =>
+        {
+            var state = State(Guid.NewGuid());
+            await Coalesced.WriteStateAsync(stateName, grain, state);
+            lock (written)
+                written[grain] = state.State!.UserId;
+        }));
+        var absent = Id("guid");
+
+        var reads = grains.Append(absent).Select(grain => (grain, state: State(Guid.NewGuid(), "9"))).ToList();
+        await Task.WhenAll(reads.Select(r => Coalesced.ReadStateAsync(stateName, r.grain, r.state)));
+
+        foreach (var (grain, state) in reads)
+        {
+            if (grain == absent)
+                Assert.Equal((Guid.Empty, null, false), (state.State!.UserId, state.ETag, state.RecordExists));
+            else
+                Assert.Equal((written[grain], "1", true), (state.State!.UserId, state.ETag, state.RecordExists));
+        }
     }
 
     [Fact]
