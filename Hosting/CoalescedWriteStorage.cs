@@ -81,22 +81,9 @@ public sealed partial class CoalescedWriteStorage : IGrainStorage, IAsyncDisposa
         try
         {
             var query = _writeQuery ??= await LoadQueryAsync("WriteToStorageKey");
-            await using var connection = await _dataSource.OpenConnectionAsync();
-            await using var statements = connection.CreateBatch();
-            foreach (var write in batch)
-                statements.BatchCommands.Add(write.Statement(query));
-
-            // No explicit transaction: one batch runs in PostgreSQL's implicit transaction, which commits at its end,
-            // and an error anywhere rolls all of it back. A conflict is no error: its statement returns no row.
-            var stored = new int?[batch.Count];
-            await using (var reader = await statements.ExecuteReaderAsync())
-            {
-                var i = 0;
-                do
-                    stored[i++] = await reader.ReadAsync() && !reader.IsDBNull(0) ? reader.GetInt32(0) : null;
-                while (await reader.NextResultAsync());
-            } // closing the reader reads up to the commit's answer: until then the outcome is unknown
-
+            // A conflict is no error: its statement returns no row.
+            var stored = await RunBatchAsync(batch.Select(write => write.Statement(query)),
+                static reader => reader.IsDBNull(0) ? (int?)null : reader.GetInt32(0));
             _instruments.WritesCommittedTogether(batch.Count);
             for (var i = 0; i < batch.Count; i++)
                 batch[i].Stored.TrySetResult(stored[i]);
@@ -115,21 +102,8 @@ public sealed partial class CoalescedWriteStorage : IGrainStorage, IAsyncDisposa
         try
         {
             var query = _readQuery ??= await LoadQueryAsync("ReadFromStorageKey");
-            await using var connection = await _dataSource.OpenConnectionAsync();
-            await using var statements = connection.CreateBatch();
-            foreach (var read in batch)
-                statements.BatchCommands.Add(read.Statement(query));
-
-            var found = new (byte[]?, int?)?[batch.Count];
-            await using (var reader = await statements.ExecuteReaderAsync())
-            {
-                var i = 0;
-                do
-                    found[i++] = await reader.ReadAsync()
-                        ? (reader.IsDBNull(0) ? null : reader.GetFieldValue<byte[]>(0), reader.IsDBNull(1) ? null : reader.GetInt32(1))
-                        : null;
-                while (await reader.NextResultAsync());
-            }
+            var found = await RunBatchAsync(batch.Select(read => read.Statement(query)),
+                static reader => ((byte[]?, int?)?)(reader.IsDBNull(0) ? null : reader.GetFieldValue<byte[]>(0), reader.IsDBNull(1) ? null : reader.GetInt32(1)));
             for (var i = 0; i < batch.Count; i++)
                 batch[i].Found.TrySetResult(found[i]);
         }
@@ -139,6 +113,27 @@ public sealed partial class CoalescedWriteStorage : IGrainStorage, IAsyncDisposa
             foreach (var read in batch)
                 read.Found.TrySetException(e);
         }
+    }
+
+    /// <summary>
+    /// The statements in one round trip, each answered by the first row of its own result (default when it has none).
+    /// No explicit transaction: one batch runs in PostgreSQL's implicit transaction, which commits at its end, and an
+    /// error anywhere rolls all of it back.
+    /// </summary>
+    private async Task<List<TResult?>> RunBatchAsync<TResult>(IEnumerable<NpgsqlBatchCommand> commands, Func<NpgsqlDataReader, TResult> answer)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        await using var statements = connection.CreateBatch();
+        foreach (var command in commands)
+            statements.BatchCommands.Add(command);
+        var answers = new List<TResult?>(statements.BatchCommands.Count);
+        await using (var reader = await statements.ExecuteReaderAsync())
+        {
+            do
+                answers.Add(await reader.ReadAsync() ? answer(reader) : default);
+            while (await reader.NextResultAsync());
+        } // closing the reader reads up to the commit's answer: until then the outcome is unknown
+        return answers;
     }
 
     private async Task<string> LoadQueryAsync(string key)
