@@ -76,6 +76,9 @@ public static partial class AuthApi
         if (dpop.Status == DpopProofStatus.Invalid)
             return Problems.BadDpopProof();
 
+        // A session this node could not hand out would count against the user's session limit.
+        if (!services.Tokens.CanIssue)
+            return Unavailable(http, services.Options.Value);
         var client = Client(http);
         var inBody = body.RefreshTokenIn == "body";
         // A known device is judged by its own failures only; its token comes the way this client's tokens go.
@@ -106,6 +109,9 @@ public static partial class AuthApi
         var (tokens, fromCookie, problem) = await PresentedAsync(http, services.Transport, services.Logger);
         if (problem is not null)
             return problem;
+        // Rotate only what this node can hand out (docs/http-api.md#rotation-and-reuse-detection, rule 4).
+        if (!services.Tokens.CanIssue)
+            return Unavailable(http, services.Options.Value);
 
         // DPoP: the session decides. A proof that failed the checks here counts as none: a bound session refuses the
         // refresh, an unbound one ignores the header. Without a header this is one lookup.
@@ -166,12 +172,12 @@ public static partial class AuthApi
     {
         try
         {
-            return await session.RefreshAsync(new RefreshAttempt(token, client, services.Deadline(), proof));
+            return await session.RefreshAsync(services.RefreshAttempt(token, client, proof));
         }
         catch (TimeoutException) when (proof is null)
         {
             LogRefreshLost(services.Logger, session.GetPrimaryKey());
-            return await session.RefreshAsync(new RefreshAttempt(token, client, services.Deadline(), proof));
+            return await session.RefreshAsync(services.RefreshAttempt(token, client, proof));
         }
     }
 

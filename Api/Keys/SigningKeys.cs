@@ -31,11 +31,20 @@ public sealed partial class SigningKeys(
     public string Jwks => _snapshot?.Jwks ?? """{"keys":[]}""";
 
     /// <summary>The key that signs now: the newest whose NotBefore has passed. Null until the ring is loaded.</summary>
-    public SigningCredentials? Current()
+    public SigningCredentials? Current() => CurrentKey() is { } key ? new SigningCredentials(key, Algorithm) : null;
+
+    /// <summary>The private key that signs now, or null until the ring is loaded.</summary>
+    internal ECDsaSecurityKey? CurrentKey()
     {
+        if (_snapshot is not { } snapshot)
+            return null;
         var now = time.GetUtcNow();
-        var entry = _snapshot?.Keys.FirstOrDefault(k => k.Key.NotBefore <= now);
-        return entry?.Security is { } key ? new SigningCredentials(key, Algorithm) : null;
+        foreach (var (key, security) in snapshot.Keys)
+        {
+            if (key.NotBefore <= now)
+                return security;
+        }
+        return null;
     }
 
     public SecurityKey? Find(string? keyId) =>

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 using Sessions.Api.Keys;
 
 namespace Sessions.Api.Tokens;
@@ -27,10 +26,16 @@ public sealed class AccessTokens(SigningKeys keys, ApiInstruments instruments, I
 
     public int LifetimeSeconds => (int)_options.AccessTokenLifetime.TotalSeconds;
 
+    /// <summary>
+    /// Whether this node can sign now. A refresh asks before its grain call: a rotation it could not hand out would
+    /// make the client's retry, once past the grace window, look like reuse and revoke the family.
+    /// </summary>
+    public bool CanIssue => keys.CurrentKey() is { KeyId: not null };
+
     /// <summary>The signed token, or null when this node has no signing key yet (the cluster was never reached).</summary>
     public string? Issue(SessionGrant grant)
     {
-        if (keys.Current()?.Key is not ECDsaSecurityKey { KeyId: { } keyId } key)
+        if (keys.CurrentKey() is not { KeyId: { } keyId } key)
             return null;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var header = _header is { } cached && cached.KeyId == keyId ? cached : _header = Header(keyId);

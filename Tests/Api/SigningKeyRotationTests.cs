@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Sessions.Api;
 using Sessions.Api.Keys;
+using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
 
@@ -57,6 +58,26 @@ public sealed class SigningKeyRotationTests(ApiFixture fixture)
         fixture.Clock.Advance(Options.AccessTokenLifetime + Options.ClockSkew + TimeSpan.FromSeconds(1));
         await Keys.RefreshAsync();
         Assert.Equal([next.KeyId], await PublishedKeyIdsAsync());
+    }
+
+    [Fact]
+    public async Task A_node_that_cannot_sign_refuses_before_rotating_so_the_retry_after_the_grace_window_is_not_reuse()
+    {
+        await Keys.RefreshAsync(); // nothing falls due while the keyless node reads the ring
+        var login = await _client.LoginAsync();
+        // A node whose key-encryption key does not open the ring: it reads the ring and never holds a signing key.
+        await using var keyless = fixture.CreateFactory(settings => settings["Api:KeyEncryptionKey"] = Convert.ToBase64String(new byte[32]));
+        using var keylessClient = keyless.CreateClient(new() { HandleCookies = false });
+        await Assert.ThrowsAnyAsync<CryptographicException>(() => keyless.Services.GetRequiredService<SigningKeys>().RefreshAsync());
+
+        await (await keylessClient.PostJsonAsync("/auth/refresh", new { refreshToken = login.RefreshToken })).AssertProblemAsync(503, "unavailable");
+        await (await keylessClient.PostJsonAsync("/auth/login", new { email = login.Email, password = TestSteps.Password })).AssertProblemAsync(503, "unavailable");
+
+        // The client retries after the grace window: its token was never rotated, so this is rule 1, not reuse.
+        fixture.Clock.Advance(ClusterFixture.GraceWindow + TimeSpan.FromSeconds(1));
+        var retried = await _client.PostJsonAsync("/auth/refresh", new { refreshToken = login.RefreshToken });
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.NotEqual(login.RefreshToken, (await retried.JsonAsync()).GetProperty("refreshToken").GetString());
     }
 
     [Fact]
