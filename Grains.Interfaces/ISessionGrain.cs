@@ -126,7 +126,8 @@ public sealed record RefreshAttempt(
     [property: Id(0)] string RefreshToken,
     [property: Id(1)] ClientInfo Client,
     [property: Id(2)] DateTimeOffset Deadline,
-    [property: Id(3)] DpopProof? Proof = null);
+    [property: Id(3)] DpopProof? Proof = null,
+    [property: Id(4)] TimeSpan ResendAfter = default);
 
 /// <summary>A logout with a refresh token; <see cref="Proof"/> as in <see cref="RefreshAttempt"/>.</summary>
 [GenerateSerializer, Immutable, Alias("Sessions.LogoutAttempt")]

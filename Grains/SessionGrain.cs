@@ -93,6 +93,13 @@ public sealed partial class SessionGrain(
             instruments.RefreshLate();
             return Unavailable;
         }
+        // The Api resends a refresh whose answer was lost once ResendAfter (its response timeout) has passed. Had the
+        // lost call rotated, the resend must land inside the grace window, or the client's own retry is judged reuse.
+        if (attempt.ResendAfter >= _options.ReuseGraceWindow)
+        {
+            LogResendOutsideGraceWindow(logger, attempt.ResendAfter, _options.ReuseGraceWindow);
+            return Unavailable;
+        }
         var started = Stopwatch.GetTimestamp();
         var result = await JudgeAsync(attempt);
         instruments.Refreshed(result.Status, started);
@@ -340,4 +347,8 @@ public sealed partial class SessionGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A refresh of session {SessionId} arrived after its deadline {Deadline} and was dropped")]
     private static partial void LogLate(ILogger logger, Guid sessionId, DateTimeOffset deadline);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Refused a refresh: the Api node resends lost refreshes after {ResendAfter} (its Cluster:ResponseTimeout), " +
+        "which is not shorter than Sessions:ReuseGraceWindow ({ReuseGraceWindow}); a resent refresh would be judged reuse. Shorten the Api's timeout or widen the window")]
+    private static partial void LogResendOutsideGraceWindow(ILogger logger, TimeSpan resendAfter, TimeSpan reuseGraceWindow);
 }

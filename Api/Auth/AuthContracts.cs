@@ -34,4 +34,8 @@ public sealed record AuthServices(
 {
     /// <summary>When we stop waiting for the grain call and answer 503: the grain must not act on the request after that.</summary>
     public DateTimeOffset Deadline() => Time.GetUtcNow() + Messaging.Value.ResponseTimeout;
+
+    /// <summary>A refresh of <paramref name="token"/>; the grain checks that our resend after a lost answer would fall inside its grace window.</summary>
+    public RefreshAttempt RefreshAttempt(string token, ClientInfo client, DpopProof? proof) =>
+        new(token, client, Deadline(), proof, ResendAfter: Messaging.Value.ResponseTimeout);
 }

@@ -423,9 +423,24 @@ public sealed class AuthEndpointTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task An_api_whose_resend_would_fall_outside_the_grace_window_rotates_nothing()
+    {
+        // The silos' window is ClusterFixture.GraceWindow (10 s); this node would resend a lost refresh after 10 s.
+        await using var factory = await fixture.CreateServingFactoryAsync(s => s["Cluster:ResponseTimeout"] = ClusterFixture.GraceWindow.ToString());
+        using var client = factory.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false });
+        var login = await _client.LoginAsync();
+
+        await (await client.PostJsonAsync("/auth/refresh", new { refreshToken = login.RefreshToken })).AssertProblemAsync(503, "unavailable");
+
+        // Past the grace window the token is still the current one: had the refused refresh rotated, this would be reuse.
+        fixture.Clock.Advance(ClusterFixture.GraceWindow + TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, (await _client.PostJsonAsync("/auth/refresh", new { refreshToken = login.RefreshToken })).StatusCode);
+    }
+
+    [Fact]
     public async Task Logins_beyond_the_per_address_limit_are_429()
     {
-        await using var factory = fixture.CreateFactory(s => s["Api:LoginsPerMinutePerAddress"] = "2");
+        await using var factory = await fixture.CreateServingFactoryAsync(s => s["Api:LoginsPerMinutePerAddress"] = "2");
         using var client = factory.CreateClient();
         for (var i = 0; i < 2; i++)
             Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostJsonAsync("/auth/login", new { email = Http.NewEmail(), password = "whatever1" })).StatusCode);
