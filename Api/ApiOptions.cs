@@ -1,5 +1,8 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using Sessions.Api.OAuth;
+using Sessions.Hosting;
 
 namespace Sessions.Api;
 
@@ -131,7 +134,7 @@ public sealed class ApiOptionsValidator(IHostEnvironment environment) : IValidat
 /// Fills in the issuer when only <see cref="ApiOptions.PublicBaseUrl"/> is set, or in Development from where this node
 /// listens; the validator then refuses to start without one.
 /// </summary>
-public sealed class IssuerDefault(IHostEnvironment environment, IConfiguration configuration) : IPostConfigureOptions<ApiOptions>
+public sealed partial class IssuerDefault(IHostEnvironment environment, IConfiguration configuration, IOptions<ManagementOptions> management) : IPostConfigureOptions<ApiOptions>
 {
     public void PostConfigure(string? name, ApiOptions o)
     {
@@ -139,10 +142,30 @@ public sealed class IssuerDefault(IHostEnvironment environment, IConfiguration c
         if (o.Issuer is null && ApiOptions.ParsePublicBaseUrl(o.PublicBaseUrl) is not null)
             o.Issuer = o.PublicBaseUrl!.Trim().TrimEnd('/');
         if (o.Issuer is null && environment.IsDevelopment())
-            o.Issuer = configuration["urls"]?.Split(';').Select(url => url.Trim().TrimEnd('/'))
-                .FirstOrDefault(url => Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Host is not ("*" or "+" or "0.0.0.0" or "[::]"))
-                ?? "http://localhost:5000";
+            o.Issuer = FromListeners();
     }
+
+    /// <summary>
+    /// The first public listener, preferring a named host to a wildcard (read as localhost). The management listener
+    /// is among the URLs (it was appended to them) but is never where clients reach the service.
+    /// </summary>
+    private string FromListeners()
+    {
+        var listeners = (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(url => Listener().Match(url))
+            .Where(match => match.Success && (management.Value.Port == 0 || match.Groups["port"].Value != management.Value.Port.ToString(CultureInfo.InvariantCulture)))
+            .Select(match => (Scheme: match.Groups["scheme"].Value, Host: match.Groups["host"].Value, Port: match.Groups["port"].Success ? ":" + match.Groups["port"].Value : ""))
+            .ToList();
+        if (listeners.Count == 0)
+            return "http://localhost:5000";
+        var (scheme, host, port) = listeners.FirstOrDefault(l => !IsWildcard(l.Host), listeners[0]);
+        return $"{scheme}://{(IsWildcard(host) ? "localhost" : host)}{port}";
+    }
+
+    private static bool IsWildcard(string host) => host is "*" or "+" or "0.0.0.0" or "[::]";
+
+    [GeneratedRegex(@"^(?<scheme>https?)://(?<host>\[[^\]]*\]|[^:/\[]+)(?::(?<port>[0-9]+))?/?$", RegexOptions.IgnoreCase)]
+    private static partial Regex Listener();
 }
 
 /// <summary>

@@ -76,6 +76,24 @@ public sealed class ManagementListenerTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(publicPort, "/metrics")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("ASPNETCORE_HTTP_PORTS", "{0}")]
+    [InlineData("ASPNETCORE_URLS", "http://*:{0}")]
+    public async Task In_development_the_default_issuer_is_the_public_listener_never_the_management_one(string variable, string value)
+    {
+        var (publicPort, _) = await StartApiAsync(port => new()
+        {
+            [variable] = string.Format(CultureInfo.InvariantCulture, value, port),
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Api__Issuer"] = "",
+        });
+
+        var discovery = await (await GetAsync(publicPort, "/.well-known/openid-configuration")).JsonAsync();
+
+        Assert.Equal($"http://localhost:{publicPort}", discovery.GetProperty("issuer").GetString());
+    }
+
     private async Task<HttpResponseMessage> GetAsync(int port, string path, string? host = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}{path}");
