@@ -14,10 +14,30 @@ sample_url=${SESSIONS_SAMPLE_API_URL:-http://127.0.0.1:5081}
 logs="$repo/.local/logs"
 mkdir -p "$logs"
 
-scripts/postgres.sh start
+# On the way out, stop what this script started, and only that: a PostgreSQL that was already running stays.
+started_postgres=false
+pids=()
+stop_all() {
+  trap "" INT TERM  # a second Ctrl-C must not cut the cleanup short
+  trap - EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if $started_postgres; then scripts/postgres.sh stop; fi
+}
+trap stop_all EXIT INT TERM
+
+if ! scripts/postgres.sh status; then
+  started_postgres=true
+  scripts/postgres.sh start
+fi
 scripts/postgres.sh database sessions
-echo "building..."
-dotnet build Sessions.sln -c Release -v quiet -nologo >"$logs/build.log" 2>&1 || { tail -n 30 "$logs/build.log"; exit 1; }
+echo "building (a first build takes a minute or two; log: $logs/build.log)..."
+# One line per project as it is built, the errors if it fails.
+if ! dotnet build Sessions.sln -c Release -v minimal -nologo 2>&1 | tee "$logs/build.log" | sed -un 's/^ *\([A-Za-z.]*\) -> .*/  built \1/p'; then
+  grep -E ': error ' "$logs/build.log" | sort -u | head -n 30
+  echo "the build failed (log: $logs/build.log)"
+  exit 1
+fi
 
 export DOTNET_ENVIRONMENT=${DOTNET_ENVIRONMENT:-Development}
 export ConnectionStrings__Sessions
@@ -43,16 +63,6 @@ if [ -z "${Email__Smtp__Host:-}" ]; then
   export Email__Smtp__Host=127.0.0.1 Email__Smtp__Port=2525 Email__Smtp__Security=None
   catcher=true
 fi
-
-pids=()
-stop_all() {
-  trap "" INT TERM  # a second Ctrl-C must not cut the cleanup short
-  trap - EXIT
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  scripts/postgres.sh stop
-}
-trap stop_all EXIT INT TERM
 
 if $catcher; then
   .local/tools/smtp4dev --urls=http://127.0.0.1:5090 --smtpport=2525 --imapport= --pop3port= --db= >"$logs/smtp4dev.log" 2>&1 &

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Sessions.Tests.Infrastructure;
 
 /// <summary>
@@ -13,12 +11,24 @@ public sealed class PrivatePostgres : IAsyncDisposable
 
     public string ServerConnectionString => $"Host=127.0.0.1;Port={_port};Username=postgres;Database=postgres";
 
+    /// <summary>What scripts/ need to find this server: its port and data folder.</summary>
+    public Dictionary<string, string> Environment => new()
+    {
+        ["SESSIONS_PG_PORT"] = _port.ToString(CultureInfo.InvariantCulture),
+        ["SESSIONS_PG_DATA"] = _data,
+    };
+
+    /// <summary>A server that scripts will start (initdb on first start).</summary>
+    public static PrivatePostgres NotStarted() => new();
+
     public static async Task<PrivatePostgres> StartAsync()
     {
         var server = new PrivatePostgres();
         await server.RunAsync("start");
         return server;
     }
+
+    public async Task<bool> IsRunningAsync() => (await Scripts.RunAsync("postgres.sh", ["status"], Environment)).ExitCode == 0;
 
     public Task StopAsync() => RunAsync("stop");
 
@@ -27,22 +37,14 @@ public sealed class PrivatePostgres : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await RunAsync("stop");
-        Directory.Delete(_data, recursive: true);
+        if (Directory.Exists(_data))
+            Directory.Delete(_data, recursive: true);
     }
 
     private async Task RunAsync(string command)
     {
-        var start = new ProcessStartInfo("bash", [Path.Combine(Repository.Root, "scripts", "postgres.sh"), command])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { ["SESSIONS_PG_PORT"] = _port.ToString(CultureInfo.InvariantCulture), ["SESSIONS_PG_DATA"] = _data },
-        };
-        using var script = Process.Start(start)!;
-        var output = script.StandardOutput.ReadToEndAsync();
-        var errors = script.StandardError.ReadToEndAsync();
-        await script.WaitForExitAsync();
-        if (script.ExitCode != 0)
-            throw new InvalidOperationException($"scripts/postgres.sh {command} failed ({script.ExitCode}):\n{await output}{await errors}");
+        var (exitCode, output) = await Scripts.RunAsync("postgres.sh", [command], Environment);
+        if (exitCode != 0)
+            throw new InvalidOperationException($"scripts/postgres.sh {command} failed ({exitCode}):\n{output}");
     }
 }
