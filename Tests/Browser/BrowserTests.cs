@@ -243,6 +243,52 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task The_admin_page_shows_its_forms_to_no_signed_out_visitor_and_no_user_without_the_admin_role()
+    {
+        var email = await fixture.RegisterAsync();
+        await using var context = await fixture.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"{fixture.ApiOrigin}/demo/admin.html?api={Uri.EscapeDataString(fixture.ApiOrigin)}");
+        await page.WaitForSelectorAsync("body[data-state='signed-out']");
+        Assert.False(await page.IsVisibleAsync("#find-form"));
+        Assert.True(await page.IsVisibleAsync("#gate-title"));
+
+        // Signed in without the role, then to the admin page as a typed URL would (the demo hides its link).
+        await SignInAsync(await OpenDemoAsync(context), email);
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#gate-title")).ToHaveTextAsync("Your account is not an admin.");
+        Assert.False(await page.IsVisibleAsync("#find-form"));
+    }
+
+    [Fact]
+    public async Task The_typed_declarations_name_every_member_of_the_client_and_of_the_objects_it_hands_out()
+    {
+        var email = await fixture.RegisterAsync();
+        await using var context = await fixture.Browser.NewContextAsync();
+        var page = await OpenDemoAsync(context);
+        await SignInAsync(page, email);
+
+        var members = await page.EvaluateAsync<Dictionary<string, string[]>>(@"async () => {
+            const client = window.demo.client;
+            const fromClaims = Object.keys(client.user);
+            await client.me();
+            return {
+                SessionsUser: fromClaims,
+                SessionsUserFromMe: Object.keys(client.user),
+                SessionsState: Object.keys(client.state),
+                SessionsClient: Object.getOwnPropertyNames(Object.getPrototypeOf(client)).filter(name => name !== 'constructor'),
+            };
+        }");
+        var declared = ClientDeclarations.Read(File.ReadAllText(Path.Combine(Repository.Root, "Client", "sessions-client.d.ts")));
+
+        Assert.Equal(declared["SessionsUser"].Order(), members["SessionsUser"].Order());
+        Assert.Equal(declared["SessionsUser"].Order(), members["SessionsUserFromMe"].Order());
+        Assert.Equal(declared["SessionsState"].Order(), members["SessionsState"].Order());
+        // addEventListener and removeEventListener are declared for their typed events and inherited from EventTarget.
+        Assert.Equal(declared["SessionsClient"].Except(["addEventListener", "removeEventListener"]).Order(), members["SessionsClient"].Order());
+    }
+
+    [Fact]
     public async Task An_admin_finds_a_user_edits_roles_disables_enables_signs_them_out_and_deletes_them()
     {
         var adminEmail = await fixture.RegisterAsync();
