@@ -21,6 +21,8 @@ export interface Problem {
 export interface SessionsUser {
   userId: string | null;
   email: string | null;
+  /** Whether the address was verified: the access token's `email_verified`, or /me's answer. */
+  emailVerified: boolean;
   roles: string[];
   sessionId: string | null;
 }

@@ -1,4 +1,4 @@
-// Browser client for the Sessions service (wire contract v2). No dependencies.
+// Browser client for the Sessions service (its HTTP API: docs/http-api.md). No dependencies.
 //
 // The refresh token lives in an HttpOnly cookie the page never sees; the access token lives only
 // in a private field of this object. In the opt-in DPoP mode (RFC 9449) the session is bound to a
@@ -129,7 +129,7 @@ export class SessionsClient extends EventTarget {
     return this.signedIn ? new Date(this.#expiresAt) : null;
   }
 
-  /** {userId, email, roles, sessionId}: from /me once called, else from the token's claims. */
+  /** {userId, email, emailVerified, roles, sessionId}: from /me once called, else from the token's claims. */
   get user() {
     if (!this.signedIn) return null;
     if (this.#profile) return { ...this.#profile, roles: [...this.#profile.roles] };
@@ -138,6 +138,7 @@ export class SessionsClient extends EventTarget {
     return {
       userId: claims.sub ?? null,
       email: claims.email ?? null,
+      emailVerified: claims.email_verified === true,
       roles,
       sessionId: this.#sessionId,
     };
@@ -263,7 +264,7 @@ export class SessionsClient extends EventTarget {
   /**
    * fetch() with the access token. Resolves to the Response whatever its status, like fetch;
    * rejects with a SessionsError when the Api cannot be reached or a needed refresh failed.
-   * The token goes only to the Api's origin; other URLs are fetched without it.
+   * The token goes only to the Api's origin and the resourceServers' origins; other URLs are fetched without it.
    */
   async fetch(input, init) {
     const template = this.#request(input, init);
@@ -709,7 +710,7 @@ function parseRetryAfter(value) {
   return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
-/** The error="…" of a WWW-Authenticate challenge: protected endpoints answer 401 without a body. */
+/** The error="…" of a WWW-Authenticate challenge: the Api's 401s also carry a problem body, a resource server's may not. */
 function bearerError(response) {
   return /\berror="([^"]*)"/.exec(response.headers.get("WWW-Authenticate") ?? "")?.[1] ?? null;
 }

@@ -45,7 +45,7 @@ function showUser(user) {
   for (const role of user?.roles ?? []) roles.append(el("span", { className: "role" }, role));
   if (!user?.roles?.length) roles.textContent = "none";
   $("email-state").textContent = user?.emailVerified === true ? "verified" : user ? "not verified yet" : "—";
-  $("resend-verification").hidden = !user || user.emailVerified === true || user.emailVerified === undefined;
+  $("resend-verification").hidden = !user || user.emailVerified === true;
   const adminLink = $("admin-link");
   adminLink.hidden = !(user?.roles ?? []).includes("admin");
   adminLink.href = `admin.html${location.search}`;
