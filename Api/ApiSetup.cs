@@ -21,6 +21,9 @@ namespace Sessions.Api;
 
 public static class ApiSetup
 {
+    /// <summary>The OpenAPI document's title, and the page title of its reference at /scalar.</summary>
+    public const string OpenApiTitle = "Sessions HTTP API";
+
     /// <summary>Joins the cluster named in the "Cluster" section: as a client of separate silos, or as a silo itself (Api:HostsSilo).</summary>
     public static WebApplicationBuilder AddSessionsCluster(this WebApplicationBuilder builder)
     {
@@ -137,6 +140,8 @@ public static class ApiSetup
         services.AddApiReadinessChecks();
         services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, context, _) =>
         {
+            document.Info.Title = OpenApiTitle;
+            document.Info.Version = typeof(ApiSetup).Assembly.GetName().Version?.ToString(2) ?? document.Info.Version;
             // Not from the Host header, which the client chooses: the public URL when configured, else relative to wherever the document was found.
             var publicBase = context.ApplicationServices.GetRequiredService<IOptions<ApiOptions>>().Value.PublicBaseUrl;
             document.Servers = ApiOptions.ParsePublicBaseUrl(publicBase) is { } url ? [new OpenApiServer { Url = url.ToString().TrimEnd('/') }] : [];

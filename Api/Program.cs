@@ -36,7 +36,7 @@ app.MapEmailApi();
 app.MapDefaultEndpoints(management);
 app.MapOpenApi();
 if (app.Environment.IsDevelopment())
-    app.MapScalarApiReference();
+    app.MapScalarApiReference(scalar => scalar.WithTitle(ApiSetup.OpenApiTitle));
 
 app.Run();
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -157,9 +158,21 @@ public sealed class AccessTokenTests(ApiFixture fixture)
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Equal(["cluster", "database", "signing-keys"], (await ready.JsonAsync()).GetProperty("checks").EnumerateObject().Select(c => c.Name).Order());
         var openApi = await (await _client.GetAsync("/openapi/v1.json")).JsonAsync();
+        Assert.Equal("Sessions HTTP API", openApi.GetProperty("info").GetProperty("title").GetString());
         var paths = openApi.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
         foreach (var path in new[] { "/auth/register", "/auth/login", "/auth/refresh", "/auth/logout", "/auth/logout-all", "/auth/sessions", "/auth/sessions/{sessionId}", "/me", "/.well-known/jwks.json", "/health/live", "/health/ready" })
             Assert.Contains(path, paths);
+    }
+
+    [Fact]
+    public async Task In_development_the_api_reference_page_is_titled_for_the_service()
+    {
+        await using var factory = fixture.CreateFactory(configure: web => web.UseEnvironment("Development"));
+        using var client = factory.CreateClient();
+
+        var page = await (await client.GetAsync("/scalar")).Content.ReadAsStringAsync();
+
+        Assert.Contains("<title>Sessions HTTP API</title>", page, StringComparison.Ordinal);
     }
 
     [Fact]
