@@ -4,7 +4,7 @@ namespace Sessions.Storage;
 
 /// <summary>
 /// One batch in flight at a time: a lone item goes at once, and the items queued while a batch is in flight
-/// form the next one. The sender answers every item of its batch and never throws.
+/// form the next one. The sender answers every item of its batch and should never throw.
 /// </summary>
 internal sealed class Batcher<TItem>(Func<List<TItem>, Task> send, Comparison<TItem>? order = null)
 {
@@ -23,14 +23,19 @@ internal sealed class Batcher<TItem>(Func<List<TItem>, Task> send, Comparison<TI
 
     private async Task FlushAsync()
     {
-        do
+        try
         {
             while (!_queue.IsEmpty)
                 await send(TakeBatch());
-            Volatile.Write(ref _flushing, 0);
         }
-        // An item queued after the last look found the flusher still running and left its batch to this one.
-        while (!_queue.IsEmpty && Interlocked.Exchange(ref _flushing, 1) == 0);
+        finally
+        {
+            // Also when the sender throws: a flag left at 1 would leave every later item queued for ever.
+            Volatile.Write(ref _flushing, 0);
+            // Items queued after the last look (they found the flusher still running), or behind a batch that threw.
+            if (!_queue.IsEmpty && Interlocked.Exchange(ref _flushing, 1) == 0)
+                _ = Task.Run(FlushAsync);
+        }
     }
 
     private List<TItem> TakeBatch()
