@@ -16,6 +16,7 @@ using Sessions.Api.Keys;
 using Sessions.Api.OAuth;
 using Sessions.Api.Tokens;
 using Sessions.Hosting;
+using Sessions.SiloHosting;
 
 namespace Sessions.Api;
 
@@ -72,7 +73,7 @@ public static class ApiSetup
 
     /// <summary>The Api's service defaults: telemetry, and its management listener (default port 8090) off the public listeners.</summary>
     public static ManagementOptions AddApiManagement(this WebApplicationBuilder builder) =>
-        builder.AddServiceDefaults(SessionsProcess.Api);
+        builder.AddServiceDefaults(SessionsProcess.Api, SessionsMeter.Name);
 
     /// <summary>Options, tokens, authentication, limits, problem bodies, health and OpenAPI.</summary>
     public static WebApplicationBuilder AddSessionsApi(this WebApplicationBuilder builder)

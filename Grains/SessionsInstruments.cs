@@ -4,8 +4,8 @@ using System.Diagnostics.Metrics;
 namespace Sessions.Grains;
 
 /// <summary>
-/// Every instrument the silo adds to the "Sessions" meter, with its names and tags, in one place. Tags take a few
-/// fixed values only: never a user, session or address.
+/// Every instrument the grains add to the "Sessions" meter, with its names and tags, in one place (grain storage's
+/// are in Sessions.Storage.StorageInstruments). Tags take a few fixed values only: never a user, session or address.
 /// </summary>
 public sealed class SessionsInstruments
 {
@@ -19,7 +19,6 @@ public sealed class SessionsInstruments
     private readonly UpDownCounter<long> _sessionActivations;
     private readonly Histogram<double> _passwordHashDuration;
     private readonly Counter<long> _storageFailures;
-    private readonly Histogram<long> _writesPerCommit;
 
     public SessionsInstruments(IMeterFactory meters)
     {
@@ -36,8 +35,6 @@ public sealed class SessionsInstruments
         _passwordHashDuration = meter.CreateHistogram<double>("sessions.password_hash.duration", "s", "Time of one password hash or verification, queueing excluded.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
         _storageFailures = meter.CreateCounter<long>("sessions.storage.failures", "{failure}", "Grain state reads and writes that failed, by state.");
-        _writesPerCommit = meter.CreateHistogram<long>("sessions.storage.writes_per_commit", "{write}", "Grain-state writes that shared one PostgreSQL commit.",
-            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
     }
 
     public void Refreshed(RefreshStatus outcome, long startTimestamp)
@@ -105,9 +102,6 @@ public sealed class SessionsInstruments
             new KeyValuePair<string, object?>("operation", verification ? "verify" : "hash"));
 
     public void StorageFailed(string state) => _storageFailures.Add(1, new KeyValuePair<string, object?>("state", state));
-
-    /// <summary>A batch of grain-state writes committed in one transaction.</summary>
-    public void WritesCommittedTogether(int count) => _writesPerCommit.Record(count);
 
     private static string Outcome(RefreshStatus status) => status switch
     {

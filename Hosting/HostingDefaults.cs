@@ -26,16 +26,17 @@ public static class HostingDefaults
 {
     /// <summary>
     /// What every process gets, as eShop's AddServiceDefaults: telemetry (metrics, traces and logs), the readiness
-    /// checks every process has, and the management listener. Returns the management options for <see cref="MapDefaultEndpoints"/>.
+    /// checks every process has, and the management listener; <paramref name="appMeter"/> is the meter of the app's own
+    /// instruments. Returns the management options for <see cref="MapDefaultEndpoints"/>.
     /// </summary>
-    public static ManagementOptions AddServiceDefaults(this WebApplicationBuilder builder, SessionsProcess process)
+    public static ManagementOptions AddServiceDefaults(this WebApplicationBuilder builder, SessionsProcess process, string appMeter)
     {
         var silo = process == SessionsProcess.Silo;
         var management = ManagementOptions.From(builder.Configuration, defaultPort: silo ? 8100 : 8090, required: silo);
         if (silo)
             management.Port += ClusterSettings.From(builder.Configuration).Instance;
         builder.AddManagementListener(management, publicListeners: !silo);
-        builder.AddSessionsTelemetry(silo ? "sessions-silo" : "sessions-api");
+        builder.AddSessionsTelemetry(silo ? "sessions-silo" : "sessions-api", appMeter);
         builder.Services.AddReadinessChecks();
         return management;
     }

@@ -31,15 +31,15 @@ public static class Telemetry
     /// Metrics always (scraped from the management port, and pushed over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set,
     /// as .NET Aspire's service defaults do); traces only with an OTLP endpoint, since recording spans nobody exports
     /// would cost the hot path for nothing. Logs too go over OTLP when it is set: the security events are structured logs,
-    /// the audit trail, and arrive there with their fields.
+    /// the audit trail, and arrive there with their fields. <paramref name="appMeter"/> is the service's own meter.
     /// </summary>
-    public static IHostApplicationBuilder AddSessionsTelemetry(this IHostApplicationBuilder builder, string serviceName)
+    public static IHostApplicationBuilder AddSessionsTelemetry(this IHostApplicationBuilder builder, string serviceName, string appMeter)
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var telemetry = builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService(serviceName));
         // Telemetry:Metrics=false leaves every instrument without a listener (what BENCHMARKS.md measures metrics against).
         if (builder.Configuration.GetValue("Telemetry:Metrics", true))
-            telemetry.WithMetrics(metrics => metrics.AddMeter(SessionsMeter.Name).AddMeter(PlatformMeters).AddPrometheusExporter());
+            telemetry.WithMetrics(metrics => metrics.AddMeter(appMeter).AddMeter(PlatformMeters).AddPrometheusExporter());
         if (otlp)
             telemetry.WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/metrics"))

@@ -1,5 +1,5 @@
 using Orleans.Dashboard;
-using Sessions.Hosting;
+using Sessions.SiloHosting;
 
 namespace Sessions.Silo;
 

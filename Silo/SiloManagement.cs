@@ -7,7 +7,7 @@ public static class SiloManagement
 {
     /// <summary>The silo's service defaults: its management listener (default port 8100 + Cluster:Instance) is its only HTTP listener.</summary>
     public static ManagementOptions AddSiloManagement(this WebApplicationBuilder builder) =>
-        builder.AddServiceDefaults(SessionsProcess.Silo);
+        builder.AddServiceDefaults(SessionsProcess.Silo, SessionsMeter.Name);
 
     /// <summary>Metrics and health, and the dashboard if asked for.</summary>
     public static WebApplication MapSiloManagement(this WebApplication app, ManagementOptions management) =>

@@ -43,7 +43,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS grainstate_identity ON grainstate
 -- Lets the purge find expired rows without scanning the table.
 CREATE INDEX IF NOT EXISTS grainstate_purgeafter ON grainstate (serviceid, purgeafter) WHERE purgeafter IS NOT NULL;
 
--- Grains/StateSerializer.cs writes a 9-byte header: format 1, then purge-after as big-endian Unix seconds (0 = keep).
+-- Storage/StateSerializer.cs writes a 9-byte header: format 1, then purge-after as big-endian Unix seconds (0 = keep).
 CREATE OR REPLACE FUNCTION grainstate_purgeafter(payload bytea) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE

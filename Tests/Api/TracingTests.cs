@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using Sessions.Grains;
 using Sessions.Hosting;
+using Sessions.Storage;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
@@ -23,7 +25,11 @@ public sealed class PostgresApiFixture : ApiFixture
         await Database.DisposeAsync();
     }
 
-    protected override void ConfigureStorage(ISiloBuilder silo) => silo.AddSessionsStorage(Database.ConnectionString);
+    protected override void ConfigureStorage(ISiloBuilder silo)
+    {
+        silo.AddSessionsStorage(StorageNames.Grains, Database.ConnectionString);
+        silo.Services.AddStorageExceptionSerialization();
+    }
 }
 
 /// <summary>One trace (docs/operations.md#exporters) from the HTTP request through the grain call to the SQL statement, and no secret in it.</summary>

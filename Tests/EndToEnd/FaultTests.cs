@@ -83,26 +83,26 @@ public sealed class FaultTests(ITestOutputHelper output) : ProcessClusterTest(Si
 
     /// <summary>
     /// The upgrade in place of docs/operations.md: a cluster whose silos write through Orleans' ADO.NET provider alone
-    /// is rolled onto coalesced writes. On the way, one upgraded silo is rolled back, so sessions written by the
-    /// coalescing provider move to silos that read them with the ADO.NET provider, and then the other way.
-    /// No session is lost and no request fails.
+    /// is rolled onto batched reads and writes. On the way, one upgraded silo is rolled back, so sessions written by the
+    /// batching provider move to silos that read them with the ADO.NET provider, and then the other way.
+    /// No session is lost and no request fails. The old silos name the setting by its former name.
     /// </summary>
     [Fact]
-    public async Task Rolling_silos_from_the_ADO_NET_provider_onto_coalesced_writes_and_back_fails_no_request()
+    public async Task Rolling_silos_from_the_ADO_NET_provider_onto_batching_and_back_fails_no_request()
     {
-        Dictionary<string, string> adoNet = new() { ["Storage__CoalesceWrites"] = "false" }, coalesced = new() { ["Storage__CoalesceWrites"] = "true" };
+        Dictionary<string, string> adoNet = new() { ["Storage__CoalesceWrites"] = "false" }, batching = new() { ["Storage__Batching"] = "true" };
         var (silos, apis) = await StartClusterAsync(siloSettings: adoNet);
         using var load = await RefreshLoad.StartAsync(apis, Clients);
         await Task.Delay(TimeSpan.FromSeconds(3));
-        Assert.Equal(0, await CoalescedCommitsAsync(0));
+        Assert.Equal(0, await BatchedCommitsAsync(0));
 
-        await RollAsync(silos, 0, coalesced);
+        await RollAsync(silos, 0, batching);
         using var mixedLoad = await RefreshLoad.StartAsync(apis, Clients); // new sessions, some placed on the upgraded silo
         await Task.Delay(TimeSpan.FromSeconds(3));
-        Assert.True(await CoalescedCommitsAsync(0) > 0, "the upgraded silo serves sessions beside the old ones");
+        Assert.True(await BatchedCommitsAsync(0) > 0, "the upgraded silo serves sessions beside the old ones");
         await RollAsync(silos, 0, adoNet); // its sessions move to silos 1 and 2, which still run the ADO.NET provider
         for (var i = 0; i < Silos; i++)
-            await RollAsync(silos, i, coalesced);
+            await RollAsync(silos, i, batching);
         var faultOver = DateTime.UtcNow;
         await Task.Delay(TimeSpan.FromSeconds(5));
 
@@ -111,7 +111,7 @@ public sealed class FaultTests(ITestOutputHelper output) : ProcessClusterTest(Si
             AssertSurvived(figures, faultOver, output);
             Assert.Equal(0, figures.Unavailable);
         }
-        Assert.True(await CoalescedCommitsAsync(0) > 0, "silo 0 runs coalesced writes after the upgrade");
+        Assert.True(await BatchedCommitsAsync(0) > 0, "silo 0 batches after the upgrade");
     }
 
     /// <summary>Stops silo <paramref name="instance"/> gracefully, starts it again with <paramref name="settings"/>, and waits until it has rejoined.</summary>
@@ -124,8 +124,8 @@ public sealed class FaultTests(ITestOutputHelper output) : ProcessClusterTest(Si
         await Task.Delay(TimeSpan.FromSeconds(3));
     }
 
-    /// <summary>How many coalesced commits silo <paramref name="instance"/> has made, from its metrics.</summary>
-    private async Task<long> CoalescedCommitsAsync(int instance)
+    /// <summary>How many batched commits silo <paramref name="instance"/> has made, from its metrics.</summary>
+    private async Task<long> BatchedCommitsAsync(int instance)
     {
         using var scraper = new HttpClient();
         var metrics = await scraper.GetStringAsync($"http://127.0.0.1:{SiloManagementPort(instance)}/metrics");

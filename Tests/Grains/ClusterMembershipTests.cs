@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
-using Sessions.Hosting;
+using Sessions.SiloHosting;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests;

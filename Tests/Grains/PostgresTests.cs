@@ -3,6 +3,7 @@ using Orleans.Storage;
 using Orleans.TestingHost;
 using Sessions.Grains;
 using Sessions.Hosting;
+using Sessions.Storage;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests;
@@ -29,8 +30,8 @@ public sealed class PostgresClusterFixture : ClusterFixture
 
     protected override void ConfigureStorage(ISiloBuilder silo)
     {
-        silo.AddSessionsStorage(Database.ConnectionString);
-        silo.Services.AddStatePurger(SessionSettings(), Database.ConnectionString);
+        silo.AddSessionsStorage(StorageNames.Grains, Database.ConnectionString);
+        silo.Services.AddStorageExceptionSerialization().AddSmallDataSource(Database.ConnectionString).AddStatePurger(SessionSettings());
     }
 
     /// <summary>The stored payload of a session, or null when its row is gone.</summary>
@@ -218,6 +219,9 @@ public sealed class PostgresTests(PostgresClusterFixture fixture)
 
         Assert.InRange(payload.Length, 1, 1024);
         Assert.Equal(StateSerializer.Format, payload[0]);
+        // No type or assembly name either: rows stay readable when code moves between projects.
+        Assert.DoesNotContain("Grains", System.Text.Encoding.Latin1.GetString(payload), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("SessionState", System.Text.Encoding.Latin1.GetString(payload), StringComparison.OrdinalIgnoreCase);
         foreach (var token in tokens)
         {
             Assert.True(RefreshToken.TryParse(token, out var parsed));

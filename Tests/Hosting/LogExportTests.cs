@@ -35,7 +35,7 @@ public sealed class LogExportTests
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["Telemetry:Metrics"] = "false",
         });
-        builder.AddSessionsTelemetry("sessions-silo");
+        builder.AddSessionsTelemetry("sessions-silo", SessionsMeter.Name);
         var (session, user) = (Guid.NewGuid(), Guid.NewGuid());
 
         using (var host = builder.Build())

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Sessions.Api;
-using Sessions.Hosting;
+using Sessions.SiloHosting;
 using Sessions.Tests.EndToEnd;
 using Sessions.Tests.Infrastructure;
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 using Orleans.Serialization;
 using Orleans.TestingHost;
 using Sessions.Grains;
+using Sessions.Storage;
 
 namespace Sessions.Tests.Infrastructure;
 

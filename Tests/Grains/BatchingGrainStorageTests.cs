@@ -3,25 +3,25 @@ using Npgsql;
 using Orleans.Storage;
 using Orleans.TestingHost;
 using Sessions.Grains;
-using Sessions.Hosting;
+using Sessions.Storage;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests;
 
 /// <summary>
-/// <see cref="CoalescedWriteStorage"/> against PostgreSQL: the rows Orleans' ADO.NET provider writes and reads, each
+/// <see cref="BatchingGrainStorage"/> against PostgreSQL: the rows Orleans' ADO.NET provider writes and reads, each
 /// write's own ETag answer inside a shared commit, and a batch whose connection dies. A batch is held in flight by
 /// locking one of its rows from a transaction of the test's own.
 /// </summary>
 [Trait("Category", "grains")]
 [Collection(PostgresCluster.Name)]
-public sealed class CoalescedWriteStorageTests(PostgresClusterFixture fixture)
+public sealed class BatchingGrainStorageTests(PostgresClusterFixture fixture)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
 
     private IServiceProvider Silo => ((InProcessSiloHandle)fixture.Cluster.Primary!).SiloHost.Services;
 
-    private IGrainStorage Coalesced => Silo.GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains);
+    private IGrainStorage Batching => Silo.GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains);
 
     private IGrainStorage AdoNet => Silo.GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains + "-adonet");
 
@@ -49,7 +49,7 @@ public sealed class CoalescedWriteStorageTests(PostgresClusterFixture fixture)
         var (stateName, grain) = (NewStateName(), Id(kind));
 
         var first = State(Guid.NewGuid());
-        await Coalesced.WriteStateAsync(stateName, grain, first);
+        await Batching.WriteStateAsync(stateName, grain, first);
         var read = State(Guid.Empty);
         await AdoNet.ReadStateAsync(stateName, grain, read);
         Assert.Equal((first.State, first.ETag, true), (read.State, read.ETag, read.RecordExists));
@@ -57,16 +57,16 @@ public sealed class CoalescedWriteStorageTests(PostgresClusterFixture fixture)
         var second = State(Guid.NewGuid(), read.ETag);
         await AdoNet.WriteStateAsync(stateName, grain, second);
         var third = State(Guid.NewGuid(), second.ETag);
-        await Coalesced.WriteStateAsync(stateName, grain, third);
+        await Batching.WriteStateAsync(stateName, grain, third);
         await AdoNet.ReadStateAsync(stateName, grain, read);
         Assert.Equal((third.State, third.ETag), (read.State, read.ETag));
 
         // Reads: a row the ADO.NET provider wrote, and no row, read as it reads them.
-        var fromCoalesced = State(Guid.Empty);
-        await Coalesced.ReadStateAsync(stateName, grain, fromCoalesced);
-        Assert.Equal((third.State, third.ETag, true), (fromCoalesced.State, fromCoalesced.ETag, fromCoalesced.RecordExists));
+        var fromBatching = State(Guid.Empty);
+        await Batching.ReadStateAsync(stateName, grain, fromBatching);
+        Assert.Equal((third.State, third.ETag, true), (fromBatching.State, fromBatching.ETag, fromBatching.RecordExists));
         var missing = State(Guid.NewGuid(), "3");
-        await Coalesced.ReadStateAsync(NewStateName(), grain, missing);
+        await Batching.ReadStateAsync(NewStateName(), grain, missing);
         Assert.Equal((Guid.Empty, null, false), (missing.State!.UserId, missing.ETag, missing.RecordExists));
 
         Assert.Equal(1L, await fixture.Database.ScalarAsync<long>("SELECT count(*) FROM grainstate WHERE graintypestring = $1", stateName));
@@ -79,11 +79,11 @@ public sealed class CoalescedWriteStorageTests(PostgresClusterFixture fixture)
         var stored = State(Guid.NewGuid());
         await AdoNet.WriteStateAsync(stateName, grain, stored);
 
-        await Assert.ThrowsAsync<InconsistentStateException>(() => Coalesced.WriteStateAsync(stateName, grain, State(Guid.NewGuid())));
-        await Assert.ThrowsAsync<InconsistentStateException>(() => Coalesced.WriteStateAsync(stateName, grain, State(Guid.NewGuid(), "7")));
+        await Assert.ThrowsAsync<InconsistentStateException>(() => Batching.WriteStateAsync(stateName, grain, State(Guid.NewGuid())));
+        await Assert.ThrowsAsync<InconsistentStateException>(() => Batching.WriteStateAsync(stateName, grain, State(Guid.NewGuid(), "7")));
 
         var read = State(Guid.Empty);
-        await Coalesced.ReadStateAsync(stateName, grain, read);
+        await Batching.ReadStateAsync(stateName, grain, read);
         Assert.Equal((stored.State, stored.ETag), (read.State, read.ETag));
     }
 
@@ -93,21 +93,21 @@ public sealed class CoalescedWriteStorageTests(PostgresClusterFixture fixture)
         var stateName = NewStateName();
         var (held, stale, existing) = (Id("guid"), Id("guid"), Id("string"));
         foreach (var grain in new[] { held, stale, existing })
-            await Coalesced.WriteStateAsync(stateName, grain, State(Guid.NewGuid()));
+            await Batching.WriteStateAsync(stateName, grain, State(Guid.NewGuid()));
         var heldETag = await ETagAsync(stateName, held);
 
         Task blocked;
         List<(GrainId Grain, GrainState<EmailIndexState> State, Task Write)> queued;
         await using (await RowLock.TakeAsync(fixture, stateName, held))
         {
-            blocked = Coalesced.WriteStateAsync(stateName, held, State(Guid.NewGuid(), heldETag));
+            blocked = Batching.WriteStateAsync(stateName, held, State(Guid.NewGuid(), heldETag));
             await WaitForLockWaitAsync();
             queued = Enumerable.Range(0, 50).Select(_ => Id("guid"))
                 .Append(stale).Append(existing)
                 .Select(grain =>
                 {
                     var state = State(Guid.NewGuid(), grain == stale ? "7" : null);
-                    return (grain, state, Coalesced.WriteStateAsync(stateName, grain, state));
+                    return (grain, state, Batching.WriteStateAsync(stateName, grain, state));
                 })
                 .ToList();
             await Task.Delay(200);
@@ -142,14 +142,14 @@ public sealed class CoalescedWriteStorageTests(PostgresClusterFixture fixture)
         await Task.WhenAll(grains.Select(async grain =>
         {
             var state = State(Guid.NewGuid());
-            await Coalesced.WriteStateAsync(stateName, grain, state);
+            await Batching.WriteStateAsync(stateName, grain, state);
             lock (written)
                 written[grain] = state.State!.UserId;
         }));
         var absent = Id("guid");
 
         var reads = grains.Append(absent).Select(grain => (grain, state: State(Guid.NewGuid(), "9"))).ToList();
-        await Task.WhenAll(reads.Select(r => Coalesced.ReadStateAsync(stateName, r.grain, r.state)));
+        await Task.WhenAll(reads.Select(r => Batching.ReadStateAsync(stateName, r.grain, r.state)));
 
         foreach (var (grain, state) in reads)
         {
@@ -165,8 +165,8 @@ public sealed class CoalescedWriteStorageTests(PostgresClusterFixture fixture)
     {
         var stateName = NewStateName();
         var (held, lastHeld) = (Id("guid"), Id("guid"));
-        await Coalesced.WriteStateAsync(stateName, held, State(Guid.NewGuid()));
-        await Coalesced.WriteStateAsync(stateName, lastHeld, State(Guid.NewGuid()));
+        await Batching.WriteStateAsync(stateName, held, State(Guid.NewGuid()));
+        await Batching.WriteStateAsync(stateName, lastHeld, State(Guid.NewGuid()));
         var (heldETag, lastETag) = (await ETagAsync(stateName, held), await ETagAsync(stateName, lastHeld));
         var fresh = new[] { Id("guid"), Id("integer"), Id("string") };
 
@@ -175,10 +175,10 @@ public sealed class CoalescedWriteStorageTests(PostgresClusterFixture fixture)
         Task[] killed;
         await using (await RowLock.TakeAsync(fixture, stateName, held))
         {
-            first = Coalesced.WriteStateAsync(stateName, held, State(Guid.NewGuid(), heldETag));
+            first = Batching.WriteStateAsync(stateName, held, State(Guid.NewGuid(), heldETag));
             await WaitForLockWaitAsync();
-            killed = [.. fresh.Select(grain => Coalesced.WriteStateAsync(stateName, grain, State(Guid.NewGuid()))),
-                Coalesced.WriteStateAsync(stateName, lastHeld, State(Guid.NewGuid(), lastETag))];
+            killed = [.. fresh.Select(grain => Batching.WriteStateAsync(stateName, grain, State(Guid.NewGuid()))),
+                Batching.WriteStateAsync(stateName, lastHeld, State(Guid.NewGuid(), lastETag))];
         }
         await first.WaitAsync(Patience);
         // The second batch now waits on lastHeld's row, the statements before it run and uncommitted.
@@ -196,9 +196,9 @@ public sealed class CoalescedWriteStorageTests(PostgresClusterFixture fixture)
 
         await secondLock.DisposeAsync();
         foreach (var grain in fresh)
-            await Coalesced.WriteStateAsync(stateName, grain, State(Guid.NewGuid())).WaitAsync(Patience);
+            await Batching.WriteStateAsync(stateName, grain, State(Guid.NewGuid())).WaitAsync(Patience);
         var last = State(Guid.NewGuid(), lastETag);
-        await Coalesced.WriteStateAsync(stateName, lastHeld, last).WaitAsync(Patience);
+        await Batching.WriteStateAsync(stateName, lastHeld, last).WaitAsync(Patience);
         Assert.Equal("2", last.ETag);
     }
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 
-namespace Sessions.Hosting;
+namespace Sessions.Storage;
 
 public sealed class PurgeOptions
 {
@@ -36,7 +36,7 @@ public sealed class PurgeOptionsValidator : IValidateOptions<PurgeOptions>
 /// <summary>
 /// Deletes grain-state rows whose purge time (expiry or revocation of a session) has passed, through
 /// the partial index on purgeafter: no table scan, no work on the request path. Every silo runs it;
-/// the deletes are idempotent.
+/// the deletes are idempotent. It uses the host's small pool, the NpgsqlDataSource service.
 /// </summary>
 public sealed partial class StatePurger(
     NpgsqlDataSource database,

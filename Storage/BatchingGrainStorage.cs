@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -6,9 +5,8 @@ using Npgsql;
 using NpgsqlTypes;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
-using Sessions.Grains;
 
-namespace Sessions.Hosting;
+namespace Sessions.Storage;
 
 /// <summary>
 /// Grain storage whose concurrent writes share one PostgreSQL transaction, and whose concurrent reads share one round
@@ -19,26 +17,23 @@ namespace Sessions.Hosting;
 /// Clears go to Orleans' ADO.NET provider, and the rows are the ones it writes and reads, so silos with and without
 /// this provider share one database.
 /// </summary>
-public sealed partial class CoalescedWriteStorage : IGrainStorage, IAsyncDisposable
+public sealed partial class BatchingGrainStorage : IGrainStorage, IAsyncDisposable
 {
-    // Bounds one statement batch; at that size the commit, not the queue, is the cost.
-    private const int MaxBatch = 256;
-
     private readonly string _name;
     private readonly IGrainStorage _adoNet;
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _serviceId;
     private readonly IGrainStorageSerializer _serializer;
     private readonly IActivatorProvider _activators;
-    private readonly SessionsInstruments _instruments;
-    private readonly ILogger<CoalescedWriteStorage> _logger;
-    private readonly Coalescer<PendingWrite> _writes;
-    private readonly Coalescer<PendingRead> _reads;
+    private readonly StorageInstruments _instruments;
+    private readonly ILogger<BatchingGrainStorage> _logger;
+    private readonly Batcher<PendingWrite> _writes;
+    private readonly Batcher<PendingRead> _reads;
     private string? _writeQuery, _readQuery;
 
-    public CoalescedWriteStorage(string name, IGrainStorage adoNet, NpgsqlDataSource dataSource, string serviceId,
-        IGrainStorageSerializer serializer, IActivatorProvider activators, SessionsInstruments instruments,
-        ILogger<CoalescedWriteStorage> logger)
+    public BatchingGrainStorage(string name, IGrainStorage adoNet, NpgsqlDataSource dataSource, string serviceId,
+        IGrainStorageSerializer serializer, IActivatorProvider activators, StorageInstruments instruments,
+        ILogger<BatchingGrainStorage> logger)
     {
         (_name, _adoNet, _dataSource, _serviceId, _serializer, _activators, _instruments, _logger) =
             (name, adoNet, dataSource, serviceId, serializer, activators, instruments, logger);
@@ -148,45 +143,6 @@ public sealed partial class CoalescedWriteStorage : IGrainStorage, IAsyncDisposa
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Operation} {Count} grain states in one batch failed; each of them is answered with the failure.")]
     private partial void LogBatchFailed(Exception exception, string operation, int count);
-
-    /// <summary>
-    /// One batch in flight at a time: a lone item goes at once, and the items queued while a batch is in flight
-    /// form the next one. The sender answers every item of its batch and never throws.
-    /// </summary>
-    private sealed class Coalescer<TItem>(Func<List<TItem>, Task> send, Comparison<TItem>? order = null)
-    {
-        private readonly ConcurrentQueue<TItem> _queue = new();
-        private int _flushing; // 1 while a flusher runs
-
-        public void Add(TItem item)
-        {
-            _queue.Enqueue(item);
-            if (Interlocked.Exchange(ref _flushing, 1) == 0)
-                _ = Task.Run(FlushAsync);
-        }
-
-        private async Task FlushAsync()
-        {
-            do
-            {
-                while (!_queue.IsEmpty)
-                    await send(TakeBatch());
-                Volatile.Write(ref _flushing, 0);
-            }
-            // An item queued after the last look found the flusher still running and left its batch to this one.
-            while (!_queue.IsEmpty && Interlocked.Exchange(ref _flushing, 1) == 0);
-        }
-
-        private List<TItem> TakeBatch()
-        {
-            var batch = new List<TItem>(Math.Min(_queue.Count, MaxBatch));
-            while (batch.Count < MaxBatch && _queue.TryDequeue(out var item))
-                batch.Add(item);
-            if (order is not null)
-                batch.Sort(order);
-            return batch;
-        }
-    }
 
     private sealed record PendingRead(GrainRow Row)
     {

@@ -1,18 +1,13 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using System.Net;
 using Orleans.Configuration;
-using Orleans.Runtime.Hosting;
-using Orleans.Serialization;
-using Orleans.Serialization.Serializers;
-using Orleans.Storage;
 using Sessions.Grains;
+using Sessions.Hosting;
+using Sessions.Storage;
 
-namespace Sessions.Hosting;
+namespace Sessions.SiloHosting;
 
 public static class SiloSetup
 {
@@ -36,7 +31,7 @@ public static class SiloSetup
 
         builder.Services.AddSessionGrains(configuration);
         builder.Services.AddSingleton<IValidateOptions<Grains.SessionOptions>, ReuseGraceWindowValidator>();
-        builder.Services.AddStatePurger(configuration, connectionString);
+        builder.Services.AddStatePurger(configuration);
         builder.UseOrleans(silo =>
         {
             silo.Services.AddClusterIdentity(cluster);
@@ -64,58 +59,12 @@ public static class SiloSetup
                 silo.UseLocalhostClustering(cluster.SiloPortForInstance, cluster.GatewayPortForInstance,
                     serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
             }
-            silo.AddSessionsStorage(connectionString, configuration.GetValue(CoalesceWritesKey, true));
+            silo.AddSessionsStorage(StorageNames.Grains, connectionString, StorageSetup.Batching(configuration));
             silo.AddActivityPropagation();
             configure?.Invoke(silo);
         });
         builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo", tags: [HealthEndpoints.Ready]);
         return builder;
-    }
-
-    /// <summary>Configuration key: whether grain-state writes share PostgreSQL commits (default true).</summary>
-    public const string CoalesceWritesKey = "Storage:CoalesceWrites";
-
-    /// <summary>
-    /// Grain state in PostgreSQL, in our compact payload format: Orleans' ADO.NET provider, and in front of it, unless
-    /// <paramref name="coalesceWrites"/> is false, <see cref="CoalescedWriteStorage"/>, which commits concurrent
-    /// writes together. Both write the same rows, so silos of either kind share one database.
-    /// </summary>
-    public static ISiloBuilder AddSessionsStorage(this ISiloBuilder silo, string connectionString, bool coalesceWrites = true)
-    {
-        var adoNetName = coalesceWrites ? StorageNames.Grains + "-adonet" : StorageNames.Grains;
-        silo.AddAdoNetGrainStorage(adoNetName, options => options.Configure<Serializer>((o, serializer) =>
-        {
-            o.Invariant = SessionsDatabase.Invariant;
-            o.ConnectionString = connectionString;
-            o.GrainStorageSerializer = new StateSerializer(serializer);
-            // A deleted account leaves no row behind: the email index's key is the email itself.
-            o.DeleteStateOnClear = true;
-        }));
-        if (coalesceWrites)
-        {
-            silo.Services.AddGrainStorage(StorageNames.Grains, (services, name) => new CoalescedWriteStorage(
-                name,
-                services.GetRequiredKeyedService<IGrainStorage>(adoNetName),
-                // One connection carries the write batches and one the read batches; the others replace them at once if they break.
-                new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { MaxPoolSize = 4 } }.Build(),
-                services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
-                new StateSerializer(services.GetRequiredService<Serializer>()),
-                services.GetRequiredService<IActivatorProvider>(),
-                services.GetRequiredService<SessionsInstruments>(),
-                services.GetRequiredService<ILogger<CoalescedWriteStorage>>()));
-        }
-        silo.Services.AddStorageExceptionSerialization();
-        return silo;
-    }
-
-    public static IServiceCollection AddStatePurger(this IServiceCollection services, IConfiguration configuration, string connectionString)
-    {
-        services.AddOptions<PurgeOptions>().Bind(configuration.GetSection(PurgeOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PurgeOptions>, PurgeOptionsValidator>();
-        services.AddSmallDataSource(connectionString);
-        services.AddSingleton<StatePurger>();
-        services.AddHostedService(sp => sp.GetRequiredService<StatePurger>());
-        return services;
     }
 }
 

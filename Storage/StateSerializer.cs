@@ -2,14 +2,7 @@ using System.Buffers.Binary;
 using Orleans.Serialization;
 using Orleans.Storage;
 
-namespace Sessions.Grains;
-
-/// <summary>Grain state that may be deleted from storage once it can no longer be used.</summary>
-public interface IPurgeable
-{
-    /// <summary>When the row may be deleted; null while it must be kept.</summary>
-    DateTimeOffset? PurgeAfter { get; }
-}
+namespace Sessions.Storage;
 
 /// <summary>
 /// Grain-state payload: a 9-byte header (format 1, purge-after as big-endian Unix seconds rounded up
