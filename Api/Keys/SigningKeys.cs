@@ -142,7 +142,12 @@ public sealed partial class SigningKeyRefresher(SigningKeys keys, IOptions<ApiOp
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                LogRefreshFailed(logger, e);
+                // Before the first key, a failure is the cluster not reached yet (readiness says so): no trace. A
+                // key that does not decrypt is a wrong Api:KeyEncryptionKey, never a matter of waiting.
+                if (keys.Current() is null && e is not CryptographicException)
+                    LogWaitingForRing(logger, e.Message);
+                else
+                    LogRefreshFailed(logger, e);
             }
             await Task.Delay(keys.Current() is null ? TimeSpan.FromSeconds(2) : options.Value.KeyRingRefreshInterval, stoppingToken);
         }
@@ -150,4 +155,7 @@ public sealed partial class SigningKeyRefresher(SigningKeys keys, IOptions<ApiOp
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the signing key ring failed; keeping the keys this node has")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "No signing key yet; reading the key ring again shortly ({Reason})")]
+    private static partial void LogWaitingForRing(ILogger logger, string reason);
 }

@@ -23,10 +23,16 @@ public sealed class EndToEndTests() : ProcessClusterTest(silos: 1, apis: 1)
     [Fact]
     public async Task Login_refresh_reuse_and_the_family_is_dead()
     {
-        await StartSiloAsync();
-        StartApi(0);
+        var silo = await StartSiloAsync();
+        var api = StartApi(0);
         using var http = new HttpClient { BaseAddress = new Uri(ApiUrl(0)), Timeout = TimeSpan.FromSeconds(30) };
         await WaitAsync(async () => await TryGetAsync(http, "/health/ready") == HttpStatusCode.OK, "ready");
+        // A normal start, probed for readiness until ready, logs no error and no stack trace.
+        foreach (var process in new[] { silo, api })
+        {
+            Assert.DoesNotContain("fail:", process.Output, StringComparison.Ordinal);
+            Assert.DoesNotMatch(@"\n\s+at \S+\(", process.Output);
+        }
 
         var email = Http.NewEmail();
         Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/auth/register", new { email, password = TestSteps.Password })).StatusCode);
