@@ -249,6 +249,6 @@ public static partial class AuthApi
     internal static ClientInfo Client(HttpContext http) =>
         new(UnicodeText.WithoutHidden(http.Request.Headers.UserAgent.ToString(), MaxUserAgentLength), http.Connection.RemoteIpAddress?.ToString());
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A refresh of session {SessionId} got no answer in time; sending it once more")]
+    [LoggerMessage(EventId = LogEventIds.Requests + 6, Level = LogLevel.Warning, Message = "A refresh of session {SessionId} got no answer in time; sending it once more")]
     private static partial void LogRefreshLost(ILogger logger, Guid sessionId);
 }

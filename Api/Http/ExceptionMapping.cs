@@ -39,12 +39,12 @@ public sealed partial class ExceptionMapping(IOptions<ApiOptions> options, Clust
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Request to {Path} was aborted by its client")]
+    [LoggerMessage(EventId = LogEventIds.Requests + 1, Level = LogLevel.Debug, Message = "Request to {Path} was aborted by its client")]
     private static partial void LogAborted(ILogger logger, PathString path);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Request to {Path} answered 503: the cluster or its storage failed")]
+    [LoggerMessage(EventId = LogEventIds.Requests + 2, Level = LogLevel.Warning, Message = "Request to {Path} answered 503: the cluster or its storage failed")]
     private static partial void LogUnavailable(ILogger logger, Exception exception, string path);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Request to {Path} failed")]
+    [LoggerMessage(EventId = LogEventIds.Requests + 3, Level = LogLevel.Error, Message = "Request to {Path} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string path);
 }

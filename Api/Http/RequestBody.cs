@@ -140,7 +140,7 @@ public static partial class RequestBody
         LogUnreadable(logger, exception, http.Request.Path);
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "The body of a request to {Path} could not be read")]
+    [LoggerMessage(EventId = LogEventIds.Requests + 4, Level = LogLevel.Debug, Message = "The body of a request to {Path} could not be read")]
     private static partial void LogUnreadable(ILogger logger, Exception exception, PathString path);
 
     private static ProblemHttpResult TooLarge(int limit) =>

@@ -115,7 +115,7 @@ public sealed partial class SigningKeys(
         }),
     });
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Signing key ring is at version {Version} with {Count} keys")]
+    [LoggerMessage(EventId = LogEventIds.SigningKeys + 1, Level = LogLevel.Information, Message = "Signing key ring is at version {Version} with {Count} keys")]
     private static partial void LogRingChanged(ILogger logger, int version, int count);
 }
 
@@ -139,6 +139,6 @@ public sealed partial class SigningKeyRefresher(SigningKeys keys, IOptions<ApiOp
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the signing key ring failed; keeping the keys this node has")]
+    [LoggerMessage(EventId = LogEventIds.SigningKeys + 2, Level = LogLevel.Warning, Message = "Reading the signing key ring failed; keeping the keys this node has")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);
 }
