@@ -52,6 +52,13 @@ public sealed class ApiOptions
             ? uri
             : null;
 
+    /// <summary>
+    /// Where this service's docs/http-api.md is published ("https://example.com/sessions/docs/http-api.md"): each problem's
+    /// type is then this URL with its code as fragment, a link to the code's row of docs/http-api.md#errors. Unset: "urn:sessions:problem:&lt;code&gt;".
+    /// </summary>
+    public string? ErrorDocsUrl { get; set; }
+    internal Uri? ErrorDocsUri => ParsePublicBaseUrl(ErrorDocsUrl);
+
     /// <summary>Origins allowed to send cookie-borne refresh and logout requests (exact "scheme://host[:port]").</summary>
     public string[] AllowedOrigins { get; set; } = [];
     /// <summary>Development only: refresh-token cookies without Secure, for plain HTTP.</summary>
@@ -105,6 +112,8 @@ public sealed class ApiOptionsValidator(IHostEnvironment environment) : IValidat
             $"DpopProofLifetime must be between 0 and 10 minutes (it is {o.DpopProofLifetime}).");
         Require(string.IsNullOrWhiteSpace(o.PublicBaseUrl) || ApiOptions.ParsePublicBaseUrl(o.PublicBaseUrl) is not null,
             "PublicBaseUrl must be an http or https URL such as \"https://auth.example.com\" (optionally with a path prefix; no query or fragment).");
+        Require(string.IsNullOrWhiteSpace(o.ErrorDocsUrl) || o.ErrorDocsUri is not null,
+            "ErrorDocsUrl must be an http or https URL without query or fragment.");
         Require(o.KeyRingRefreshInterval > TimeSpan.Zero, "KeyRingRefreshInterval must be positive.");
         Require(o.SigningKeyPublishLead >= o.KeyRingRefreshInterval,
             "SigningKeyPublishLead must be at least KeyRingRefreshInterval, so every node knows a key before it signs.");

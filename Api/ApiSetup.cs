@@ -126,16 +126,7 @@ public static class ApiSetup
         services.AddBrowserAccess();
         services.AddRateLimits();
 
-        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
-        {
-            // Framework answers (unknown route, wrong method) get an error code like ours.
-            context.ProblemDetails.Extensions.TryAdd("error", context.ProblemDetails.Status switch
-            {
-                404 => Problems.NotFound,
-                >= 500 => Problems.InternalError,
-                _ => Problems.InvalidRequest,
-            });
-        });
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Complete);
         services.AddExceptionHandler<ExceptionMapping>();
 
         services.AddApiReadinessChecks();

@@ -8,9 +8,12 @@ export type SignedOutReason = "logout" | "revoked" | "other-tab" | "expired";
 
 /** RFC 9457 problem document as the service sends it. */
 export interface Problem {
+  /** A link to the code's entry in the service's docs/http-api.md#errors (or a urn naming the code). */
   type?: string;
+  /** The same for every answer with this error code. */
   title?: string;
   status?: number;
+  /** What went wrong this time, for people: SessionsError's message. */
   detail?: string;
   /** The service's error code, e.g. "invalid_credentials", "email_taken", "too_many_attempts". */
   error?: string;

@@ -35,7 +35,8 @@ export class SessionsError extends Error {
       }
     }
     const code = typeof problem?.error === "string" ? problem.error : bearerError(response);
-    const message = problem?.title || problem?.detail || `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+    // detail is this occurrence's sentence; title is the same for every answer with this code.
+    const message = problem?.detail || problem?.title || `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
     return new SessionsError(message, {
       status: response.status,
       code,

@@ -345,7 +345,7 @@ public sealed partial class SessionGrain(
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A refresh of session {SessionId} arrived after its deadline {Deadline} and was dropped")]
+    [LoggerMessage(EventId = LogEventIds.Grains + 1, Level = LogLevel.Warning, Message = "A refresh of session {SessionId} arrived after its deadline {Deadline} and was dropped")]
     private static partial void LogLate(ILogger logger, Guid sessionId, DateTimeOffset deadline);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Refused a refresh: the Api node resends lost refreshes after {ResendAfter} (its Cluster:ResponseTimeout), " +

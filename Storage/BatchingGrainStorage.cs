@@ -141,7 +141,7 @@ public sealed partial class BatchingGrainStorage : IGrainStorage, IAsyncDisposab
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Operation} {Count} grain states in one batch failed; each of them is answered with the failure.")]
+    [LoggerMessage(EventId = LogEventIds.Storage + 1, Level = LogLevel.Warning, Message = "{Operation} {Count} grain states in one batch failed; each of them is answered with the failure.")]
     private partial void LogBatchFailed(Exception exception, string operation, int count);
 
     private sealed record PendingRead(GrainRow Row)

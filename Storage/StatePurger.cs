@@ -87,9 +87,9 @@ public sealed partial class StatePurger(
         return total;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Count} expired or revoked grain-state rows")]
+    [LoggerMessage(EventId = LogEventIds.Storage + 2, Level = LogLevel.Information, Message = "Purged {Count} expired or revoked grain-state rows")]
     private static partial void LogPurged(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Purging grain state failed; will retry at the next interval")]
+    [LoggerMessage(EventId = LogEventIds.Storage + 3, Level = LogLevel.Warning, Message = "Purging grain state failed; will retry at the next interval")]
     private static partial void LogPurgeFailed(ILogger logger, Exception exception);
 }

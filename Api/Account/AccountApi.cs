@@ -59,7 +59,7 @@ public static class AccountApi
             PasswordChangeStatus.Changed => TypedResults.NoContent(),
             PasswordChangeStatus.TooManyAttempts => Problems.TooManyFailedLogins(http, result.RetryAfter),
             // 403, not 401: the access token is fine, and a 401 would make clients refresh and retry it.
-            _ => Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidCredentials, "The current password is wrong."),
+            _ => Problems.Of(ProblemCatalogue.InvalidCredentials, StatusCodes.Status403Forbidden, "The current password is wrong."),
         };
     }
 
@@ -82,7 +82,7 @@ public static class AccountApi
             case PasswordCheckStatus.TooManyAttempts:
                 return Problems.TooManyFailedLogins(http, result.RetryAfter);
             case PasswordCheckStatus.InvalidCredentials:
-                return Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidCredentials, "The password is wrong.");
+                return Problems.Of(ProblemCatalogue.InvalidCredentials, StatusCodes.Status403Forbidden, "The password is wrong.");
         }
         await services.Grains.GetGrain<IUserGrain>(Caller.UserId(http)).DeleteAsync();
         services.Transport.ClearCookie(http);

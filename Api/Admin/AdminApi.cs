@@ -127,7 +127,7 @@ public static partial class AdminApi
         if (!Guid.TryParse(userId, out var id))
             return NotAUserId();
         if (!Guid.TryParse(sessionId, out var session) || !await grains.GetGrain<IUserGrain>(id).RevokeSessionAsync(session, RevocationReason.RevokedByAdmin))
-            return Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, "No such session of this user.");
+            return Problems.Of(ProblemCatalogue.NotFound, "No such session of this user.");
         Audit(http, instruments, "revoke_session", id);
         return TypedResults.NoContent();
     }
@@ -159,5 +159,5 @@ public static partial class AdminApi
 
     private static ProblemHttpResult NotAUserId() => Problems.BadRequest("userId must be a GUID.");
 
-    private static ProblemHttpResult NoSuchUser() => Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, "No such user.");
+    private static ProblemHttpResult NoSuchUser() => Problems.Of(ProblemCatalogue.NotFound, "No such user.");
 }

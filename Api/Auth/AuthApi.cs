@@ -54,7 +54,7 @@ public static partial class AuthApi
         var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email))
             .RegisterAsync(new RegistrationAttempt(body.Password, services.Deadline()));
         if (!result.Registered)
-            return Problems.Of(StatusCodes.Status409Conflict, Problems.EmailTaken, "This email is already registered.");
+            return Problems.Of(ProblemCatalogue.EmailTaken, "This email is already registered.");
         EmailApi.QueueVerification(outbox, services.Grains, mail.Value, result.UserId);
         return TypedResults.Created((string?)null, new RegisterResponse(result.UserId));
     }
@@ -93,9 +93,9 @@ public static partial class AuthApi
             case LoginStatus.TooManyAttempts:
                 return Problems.TooManyFailedLogins(http, result.RetryAfter);
             case LoginStatus.AccountDisabled:
-                return Problems.Of(StatusCodes.Status403Forbidden, Problems.AccountDisabled, "This account is disabled.");
+                return Problems.Of(ProblemCatalogue.AccountDisabled, "This account is disabled.");
             case LoginStatus.InvalidCredentials:
-                return Problems.Of(StatusCodes.Status401Unauthorized, Problems.InvalidCredentials, "The email or password is wrong.");
+                return Problems.Of(ProblemCatalogue.InvalidCredentials, StatusCodes.Status401Unauthorized, "The email or password is wrong.");
             default:
                 if (!inBody && result.DeviceToken is { } device)
                     services.Transport.SetDeviceCookie(http, device);
@@ -137,13 +137,13 @@ public static partial class AuthApi
             case RefreshStatus.InvalidProof:
                 return Problems.BadDpopProof();
             case RefreshStatus.KeyMismatch:
-                return Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidGrant, "The refresh token is not valid.");
+                return Problems.Of(ProblemCatalogue.InvalidGrant, StatusCodes.Status403Forbidden, "The refresh token is not valid.");
             default:
                 if (result.Status == RefreshStatus.Invalid)
                     await AnswerNoSoonerAsync(started, InvalidRefreshTokenFloor);
                 if (fromCookie)
                     services.Transport.ClearCookie(http);
-                return Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidGrant, "The refresh token is not valid.");
+                return Problems.Of(ProblemCatalogue.InvalidGrant, StatusCodes.Status403Forbidden, "The refresh token is not valid.");
         }
     }
 
@@ -205,7 +205,7 @@ public static partial class AuthApi
             case LogoutStatus.InvalidProof:
                 return Problems.BadDpopProof();
             case LogoutStatus.KeyMismatch:
-                return Problems.Of(StatusCodes.Status403Forbidden, Problems.InvalidGrant, "The refresh token is not valid.");
+                return Problems.Of(ProblemCatalogue.InvalidGrant, StatusCodes.Status403Forbidden, "The refresh token is not valid.");
         }
         transport.ClearCookie(http);
         return TypedResults.NoContent();
@@ -226,13 +226,13 @@ public static partial class AuthApi
             return (default, false, problem);
         var (tokens, fromCookie) = RefreshTokenTransport.Presented(http, body?.RefreshToken);
         if (StringValues.IsNullOrEmpty(tokens))
-            return (default, fromCookie, Problems.Of(StatusCodes.Status401Unauthorized, Problems.MissingToken, "No refresh token was presented."));
+            return (default, fromCookie, Problems.Of(ProblemCatalogue.MissingToken, "No refresh token was presented."));
         if (fromCookie && !transport.OriginAllowed(http))
         {
             // Both are the client's text, bound for a log: without terminal escapes or bidi overrides.
             SecurityEvents.OriginRefused(logger, UnicodeText.WithoutHidden(http.Request.Path.Value, MaxLoggedLength) ?? "",
                 UnicodeText.WithoutHidden(http.Request.Headers.Origin.ToString(), MaxLoggedLength) ?? "", http.Connection.RemoteIpAddress?.ToString());
-            return (tokens, fromCookie, Problems.Of(StatusCodes.Status403Forbidden, Problems.OriginNotAllowed, "This origin may not use the refresh-token cookie."));
+            return (tokens, fromCookie, Problems.Of(ProblemCatalogue.OriginNotAllowed, "This origin may not use the refresh-token cookie."));
         }
         return (tokens, fromCookie, null);
     }
@@ -248,13 +248,13 @@ public static partial class AuthApi
     }
 
     private static ProblemHttpResult Unavailable(HttpContext http, ApiOptions options) =>
-        Problems.RetryLater(http, StatusCodes.Status503ServiceUnavailable, Problems.Unavailable,
+        Problems.RetryLater(http, ProblemCatalogue.Unavailable,
             "The service is temporarily unavailable; retry shortly.", TimeSpan.FromSeconds(options.RetryAfterSecondsWhenUnavailable));
 
     // The user agent is stored, listed and logged: without terminal escapes or bidi overrides.
     internal static ClientInfo Client(HttpContext http) =>
         new(UnicodeText.WithoutHidden(http.Request.Headers.UserAgent.ToString(), MaxUserAgentLength), http.Connection.RemoteIpAddress?.ToString());
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A refresh of session {SessionId} got no answer in time; sending it once more")]
+    [LoggerMessage(EventId = LogEventIds.Requests + 6, Level = LogLevel.Warning, Message = "A refresh of session {SessionId} got no answer in time; sending it once more")]
     private static partial void LogRefreshLost(ILogger logger, Guid sessionId);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sessions.Api.Http;
 
 namespace Sessions.Api.Dpop;
 
@@ -17,7 +18,7 @@ public sealed class DpopAuthentication
     public string? AccessToken { get; private init; }
 
     /// <summary>invalid_token or invalid_dpop_proof, once the request is refused for a DPoP reason.</summary>
-    public string? Error { get; private set; }
+    public ProblemType? Error { get; private set; }
 
     /// <summary>"Authorization: DPoP token" (the scheme case-insensitively, RFC 9110 11.1): the token, and the feature noted on the request.</summary>
     public static string? ReadToken(HttpContext http)
@@ -35,7 +36,7 @@ public sealed class DpopAuthentication
     public static DpopAuthentication? Of(HttpContext http) => http.Features.Get<DpopAuthentication>();
 
     /// <summary>Notes why the request is refused, for the challenge.</summary>
-    public static void Refuse(HttpContext http, string error)
+    public static void Refuse(HttpContext http, ProblemType error)
     {
         var feature = Of(http);
         if (feature is null)
@@ -44,8 +45,8 @@ public sealed class DpopAuthentication
     }
 
     /// <summary>The challenge of a request sent with DPoP or refused for a DPoP reason; null for a plain Bearer one.</summary>
-    public static string? ChallengeError(HttpContext http) =>
-        Of(http) is { } feature ? feature.Error ?? Http.Problems.InvalidToken : null;
+    public static ProblemType? ChallengeError(HttpContext http) =>
+        Of(http) is { } feature ? feature.Error ?? ProblemCatalogue.InvalidToken : null;
 
     /// <summary>The jkt of a validated access token's cnf claim (JSON); null when cnf is not what we issue.</summary>
     public static string? BoundKey(string json)

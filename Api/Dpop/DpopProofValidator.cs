@@ -250,6 +250,6 @@ public sealed partial class DpopProofValidator(
             .Where(uri => uri is { HostNameType: UriHostNameType.Dns })
             .Select(uri => uri!.IdnHost)];
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "A DPoP proof sent to {Path} was refused: {Failure}")]
+    [LoggerMessage(EventId = LogEventIds.Requests + 5, Level = LogLevel.Debug, Message = "A DPoP proof sent to {Path} was refused: {Failure}")]
     private static partial void LogRefused(ILogger logger, PathString path, string failure);
 }

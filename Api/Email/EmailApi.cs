@@ -46,7 +46,7 @@ public static class EmailApi
             return NotConfigured();
         var issue = await grains.GetGrain<IUserGrain>(Caller.UserId(http)).IssueEmailTokenAsync(EmailTokenKind.Verification);
         if (issue.Status == EmailTokenStatus.TooManyMails)
-            return Problems.RetryLater(http, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
+            return Problems.RetryLater(http, ProblemCatalogue.TooManyAttempts,
                 "As many mails as an account may get in a while were sent to this one; retry later.", issue.RetryAfter ?? TimeSpan.FromMinutes(15));
         if (VerificationMessage(outbox, options.Value, issue) is { } message)
             outbox.Enqueue(Verification, _ => Task.FromResult<MimeKit.MimeMessage?>(message));
@@ -116,8 +116,8 @@ public static class EmailApi
             : null;
 
     private static ProblemHttpResult BadToken() =>
-        Problems.Of(StatusCodes.Status400BadRequest, Problems.InvalidGrant, "The link is not valid: it is unknown, expired, used, or a newer one was sent.");
+        Problems.Of(ProblemCatalogue.InvalidGrant, StatusCodes.Status400BadRequest, "The link is not valid: it is unknown, expired, used, or a newer one was sent.");
 
     private static ProblemHttpResult NotConfigured() =>
-        Problems.Of(StatusCodes.Status501NotImplemented, Problems.EmailNotConfigured, "This service sends no mail (Email:Smtp:Host is not set).");
+        Problems.Of(ProblemCatalogue.EmailNotConfigured, "This service sends no mail (Email:Smtp:Host is not set).");
 }

@@ -112,9 +112,9 @@ public sealed partial class MailOutbox(IOptions<EmailOptions> options, ApiInstru
         await client.DisconnectAsync(quit: true, cancellationToken);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A {Kind} mail was not taken by the SMTP server; trying again in {Wait}: {Reason}")]
+    [LoggerMessage(EventId = LogEventIds.Mail + 1, Level = LogLevel.Warning, Message = "A {Kind} mail was not taken by the SMTP server; trying again in {Wait}: {Reason}")]
     private static partial void LogRetry(ILogger logger, string kind, TimeSpan wait, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "A {Kind} mail was dropped: the SMTP server did not take it for {RetryFor}")]
+    [LoggerMessage(EventId = LogEventIds.Mail + 2, Level = LogLevel.Error, Message = "A {Kind} mail was dropped: the SMTP server did not take it for {RetryFor}")]
     private static partial void LogGaveUp(ILogger logger, Exception exception, string kind, TimeSpan retryFor);
 }

@@ -23,28 +23,28 @@ public sealed partial class ExceptionMapping(IOptions<ApiOptions> options, Clust
                 httpContext.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
                 return true;
             case BadHttpRequestException bad:
-                await Problems.WriteAsync(httpContext, bad.StatusCode, Problems.InvalidRequest, "The request could not be read.");
+                await Problems.Unreadable(bad, "The request could not be read.").ExecuteAsync(httpContext);
                 return true;
             // Without a gateway any grain call fails, some with plain ArgumentExceptions (no cluster manifest yet).
             case StorageUnavailableException or OverloadedException or OrleansException or TimeoutException or NpgsqlException or OperationCanceledException:
             case Exception when !cluster.IsConnected:
                 LogUnavailable(logger, exception, httpContext.Request.Path);
-                await Problems.RetryLater(httpContext, StatusCodes.Status503ServiceUnavailable, Problems.Unavailable,
+                await Problems.RetryLater(httpContext, ProblemCatalogue.Unavailable,
                     "The service is temporarily unavailable; retry shortly.", TimeSpan.FromSeconds(options.Value.RetryAfterSecondsWhenUnavailable)).ExecuteAsync(httpContext);
                 return true;
             default:
                 LogFailed(logger, exception, httpContext.Request.Path);
-                await Problems.WriteAsync(httpContext, StatusCodes.Status500InternalServerError, Problems.InternalError, "An unexpected error occurred.");
+                await Problems.WriteAsync(httpContext, ProblemCatalogue.InternalError, "An unexpected error occurred.");
                 return true;
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Request to {Path} was aborted by its client")]
+    [LoggerMessage(EventId = LogEventIds.Requests + 1, Level = LogLevel.Debug, Message = "Request to {Path} was aborted by its client")]
     private static partial void LogAborted(ILogger logger, PathString path);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Request to {Path} answered 503: the cluster or its storage failed")]
+    [LoggerMessage(EventId = LogEventIds.Requests + 2, Level = LogLevel.Warning, Message = "Request to {Path} answered 503: the cluster or its storage failed")]
     private static partial void LogUnavailable(ILogger logger, Exception exception, string path);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Request to {Path} failed")]
+    [LoggerMessage(EventId = LogEventIds.Requests + 3, Level = LogLevel.Error, Message = "Request to {Path} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string path);
 }

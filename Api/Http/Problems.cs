@@ -1,52 +1,69 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Sessions.Api.Http;
 
-/// <summary>The error codes of docs/http-api.md#errors and the RFC 9457 problem bodies that carry them.</summary>
+/// <summary>
+/// The RFC 9457 problem bodies of docs/http-api.md#errors: status and title from <see cref="ProblemCatalogue"/>, the
+/// occurrence's sentence as detail; the type is added when the body is written (<see cref="Complete"/>).
+/// </summary>
 public static class Problems
 {
-    public const string InvalidRequest = "invalid_request";
-    public const string EmailTaken = "email_taken";
-    public const string InvalidCredentials = "invalid_credentials";
-    public const string TooManyAttempts = "too_many_attempts";
-    public const string MissingToken = "missing_token";
-    public const string InvalidGrant = "invalid_grant";
-    public const string OriginNotAllowed = "origin_not_allowed";
-    public const string NotFound = "not_found";
-    public const string InvalidToken = "invalid_token";
-    /// <summary>DPoP: a proof missing, failing a check or replayed (400 at login, refresh and logout; 401 at protected endpoints).</summary>
-    public const string InvalidDpopProof = "invalid_dpop_proof";
-    /// <summary>A backend client without valid HTTP Basic credentials (401), or lacking the endpoint's scope (403).</summary>
-    public const string InvalidClient = "invalid_client", InsufficientScope = "insufficient_scope";
-    public const string AccountDisabled = "account_disabled";
-    /// <summary>501: an endpoint that only sends mail, on a service configured without SMTP.</summary>
-    public const string EmailNotConfigured = "email_not_configured";
-    public const string Unavailable = "unavailable";
-    public const string InternalError = "internal_error";
+    public static ProblemHttpResult Of(ProblemType problem, string detail) => Of(problem, problem.Status, detail);
 
-    public static ProblemHttpResult Of(int status, string error, string title) =>
-        TypedResults.Problem(title: title, statusCode: status, type: $"urn:sessions:problem:{error}",
-            extensions: new Dictionary<string, object?> { ["error"] = error });
+    /// <summary>For a code with several statuses; a status the catalogue does not give the code is a bug.</summary>
+    public static ProblemHttpResult Of(ProblemType problem, int status, string detail)
+    {
+        if (!problem.Statuses.Contains(status))
+            throw new ArgumentOutOfRangeException(nameof(status), status, $"{problem.Error} does not answer with {status} (docs/http-api.md#errors).");
+        return TypedResults.Problem(detail: detail, title: problem.Title, statusCode: status,
+            extensions: new Dictionary<string, object?> { ["error"] = problem.Error });
+    }
 
-    public static ProblemHttpResult BadRequest(string title) => Of(StatusCodes.Status400BadRequest, InvalidRequest, title);
+    public static ProblemHttpResult BadRequest(string detail) => Of(ProblemCatalogue.InvalidRequest, StatusCodes.Status400BadRequest, detail);
+
+    /// <summary>A request Kestrel or the framework could not read: its status (400, 408 or 413) as invalid_request, else 400.</summary>
+    public static ProblemHttpResult Unreadable(BadHttpRequestException? exception, string detail) =>
+        Of(ProblemCatalogue.InvalidRequest, exception?.StatusCode is { } status && ProblemCatalogue.InvalidRequest.Statuses.Contains(status)
+            ? status : StatusCodes.Status400BadRequest, detail);
 
     public static ProblemHttpResult BadDpopProof() =>
-        Of(StatusCodes.Status400BadRequest, InvalidDpopProof, "The DPoP proof is missing or not valid.");
+        Of(ProblemCatalogue.InvalidDpopProof, StatusCodes.Status400BadRequest, "The DPoP proof is missing or not valid.");
 
     /// <summary>429 or 503 with Retry-After, in whole seconds, rounded up.</summary>
-    public static ProblemHttpResult RetryLater(HttpContext http, int status, string error, string title, TimeSpan retryAfter)
+    public static ProblemHttpResult RetryLater(HttpContext http, ProblemType problem, string detail, TimeSpan retryAfter)
     {
         http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        return Of(status, error, title);
+        return Of(problem, detail);
     }
 
     /// <summary>429 for a login, password change or password check held back by the failed-login limit.</summary>
     public static ProblemHttpResult TooManyFailedLogins(HttpContext http, TimeSpan? retryAfter) =>
-        RetryLater(http, StatusCodes.Status429TooManyRequests, TooManyAttempts,
-            "Too many failed logins for this account; retry later.", retryAfter ?? TimeSpan.FromMinutes(1));
+        RetryLater(http, ProblemCatalogue.TooManyAttempts, "Too many failed logins for this account; retry later.", retryAfter ?? TimeSpan.FromMinutes(1));
 
     /// <summary>For places outside endpoints (authentication, rate limiter, exception handler).</summary>
-    public static Task WriteAsync(HttpContext http, int status, string error, string title) =>
-        Of(status, error, title).ExecuteAsync(http);
+    public static Task WriteAsync(HttpContext http, ProblemType problem, string detail) => Of(problem, detail).ExecuteAsync(http);
+
+    public static Task WriteAsync(HttpContext http, ProblemType problem, int status, string detail) => Of(problem, status, detail).ExecuteAsync(http);
+
+    /// <summary>
+    /// Every problem body on its way out, ours or the framework's own (an unknown path, a wrong method): the code's
+    /// type, and for the framework's the code and title, its own title (the status's reason phrase) becoming the detail.
+    /// </summary>
+    public static void Complete(ProblemDetailsContext context)
+    {
+        var body = context.ProblemDetails;
+        ProblemType problem;
+        if (body.Extensions.TryGetValue("error", out var error) && ProblemCatalogue.Find(error as string) is { } known)
+            problem = known;
+        else
+        {
+            problem = ProblemCatalogue.OfFrameworkStatus(body.Status ?? context.HttpContext.Response.StatusCode);
+            body.Extensions["error"] = problem.Error;
+            body.Detail ??= body.Title;
+            body.Title = problem.Title;
+        }
+        body.Type = problem.TypeUri(context.HttpContext.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.ErrorDocsUri);
+    }
 }

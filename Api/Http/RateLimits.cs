@@ -60,7 +60,7 @@ public static class RateLimits
             limiter.OnRejected = (context, _) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
-                return new ValueTask(Problems.RetryLater(context.HttpContext, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
+                return new ValueTask(Problems.RetryLater(context.HttpContext, ProblemCatalogue.TooManyAttempts,
                     "Too many requests from this address; retry later.", retryAfter).ExecuteAsync(context.HttpContext));
             };
         }

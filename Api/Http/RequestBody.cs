@@ -34,7 +34,7 @@ public static partial class RequestBody
             if (body.IsEmpty)
                 return optional ? new(null, null) : new(null, Problems.BadRequest("A JSON body is required."));
             if (!http.Request.HasJsonContentType())
-                return new(null, Problems.Of(StatusCodes.Status415UnsupportedMediaType, Problems.InvalidRequest, "The body must be application/json."));
+                return new(null, Problems.Of(ProblemCatalogue.InvalidRequest, StatusCodes.Status415UnsupportedMediaType, "The body must be application/json."));
             return Deserialize<T>(body) is { } value
                 ? new(value, null)
                 : new(null, Problems.BadRequest("The body must be a JSON object."));
@@ -54,7 +54,7 @@ public static partial class RequestBody
     {
         if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var type)
             || !string.Equals(type.MediaType.Value, "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
-            return (null, Problems.Of(StatusCodes.Status415UnsupportedMediaType, Problems.InvalidRequest, "The body must be application/x-www-form-urlencoded."));
+            return (null, Problems.Of(ProblemCatalogue.InvalidRequest, StatusCodes.Status415UnsupportedMediaType, "The body must be application/x-www-form-urlencoded."));
         var (read, problem) = await ReadWholeAsync(http);
         if (problem is not null)
             return (null, problem);
@@ -89,8 +89,7 @@ public static partial class RequestBody
         {
             // The client's fault, not ours: a 400 (which a client that has gone never reads), logged only for debugging.
             LogUnreadable(http, exception);
-            return (default, Problems.Of(exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest,
-                Problems.InvalidRequest, "The request body could not be read."));
+            return (default, Problems.Unreadable(exception as BadHttpRequestException, "The request body could not be read."));
         }
         if (read.Buffer.Length > limit)
         {
@@ -141,9 +140,9 @@ public static partial class RequestBody
         LogUnreadable(logger, exception, http.Request.Path);
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "The body of a request to {Path} could not be read")]
+    [LoggerMessage(EventId = LogEventIds.Requests + 4, Level = LogLevel.Debug, Message = "The body of a request to {Path} could not be read")]
     private static partial void LogUnreadable(ILogger logger, Exception exception, PathString path);
 
     private static ProblemHttpResult TooLarge(int limit) =>
-        Problems.Of(StatusCodes.Status413PayloadTooLarge, Problems.InvalidRequest, $"The body is larger than {limit} bytes.");
+        Problems.Of(ProblemCatalogue.InvalidRequest, StatusCodes.Status413PayloadTooLarge, $"The body is larger than {limit} bytes.");
 }

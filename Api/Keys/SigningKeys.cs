@@ -124,7 +124,7 @@ public sealed partial class SigningKeys(
         }),
     });
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Signing key ring is at version {Version} with {Count} keys")]
+    [LoggerMessage(EventId = LogEventIds.SigningKeys + 1, Level = LogLevel.Information, Message = "Signing key ring is at version {Version} with {Count} keys")]
     private static partial void LogRingChanged(ILogger logger, int version, int count);
 }
 
@@ -153,7 +153,7 @@ public sealed partial class SigningKeyRefresher(SigningKeys keys, IOptions<ApiOp
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the signing key ring failed; keeping the keys this node has")]
+    [LoggerMessage(EventId = LogEventIds.SigningKeys + 2, Level = LogLevel.Warning, Message = "Reading the signing key ring failed; keeping the keys this node has")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No signing key yet; reading the key ring again shortly ({Reason})")]

@@ -163,14 +163,14 @@ public sealed class BackendClientAuthentication(
     {
         if (_lockedFor is { } wait)
         {
-            await Problems.RetryLater(Context, StatusCodes.Status429TooManyRequests, Problems.TooManyAttempts,
+            await Problems.RetryLater(Context, ProblemCatalogue.TooManyAttempts,
                 "Too many failed client authentications from this address; retry later.", wait).ExecuteAsync(Context);
             return;
         }
         Response.Headers.WWWAuthenticate = "Basic realm=\"sessions\"";
-        await Problems.WriteAsync(Context, StatusCodes.Status401Unauthorized, Problems.InvalidClient, "Valid client credentials (HTTP Basic) are required.");
+        await Problems.WriteAsync(Context, ProblemCatalogue.InvalidClient, "Valid client credentials (HTTP Basic) are required.");
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        Problems.WriteAsync(Context, StatusCodes.Status403Forbidden, Problems.InsufficientScope, "This client lacks the scope this endpoint needs.");
+        Problems.WriteAsync(Context, ProblemCatalogue.InsufficientScope, "This client lacks the scope this endpoint needs.");
 }

@@ -69,7 +69,7 @@ public sealed class AccessTokenValidation(
                 if (context.Principal!.FindFirst(DpopAuthentication.ConfirmationClaim)?.Value is not { } cnf)
                 {
                     if (viaDpop is not null)
-                        Refuse(context, Problems.InvalidToken, "An unbound access token must be sent as Bearer.");
+                        Refuse(context, ProblemCatalogue.InvalidToken, "An unbound access token must be sent as Bearer.");
                     else if (await session.IntrospectAsync(null) is not { } live || live.UserId.ToString() != context.Principal.FindFirst(Claims.Subject)?.Value)
                         context.Fail("The session of this access token has ended.");
                     else
@@ -79,43 +79,43 @@ public sealed class AccessTokenValidation(
 
                 if (DpopAuthentication.BoundKey(cnf) is not { } jkt || viaDpop is null)
                 {
-                    Refuse(context, Problems.InvalidToken, "A DPoP-bound access token must be sent with the DPoP scheme.");
+                    Refuse(context, ProblemCatalogue.InvalidToken, "A DPoP-bound access token must be sent with the DPoP scheme.");
                     return;
                 }
                 if (dpop.Read(http, viaDpop).Proof is not { } proof || !string.Equals(proof.Jkt, jkt, StringComparison.Ordinal))
                 {
-                    Refuse(context, Problems.InvalidDpopProof, "The DPoP proof is missing, not valid, or not by the token's key.");
+                    Refuse(context, ProblemCatalogue.InvalidDpopProof, "The DPoP proof is missing, not valid, or not by the token's key.");
                     return;
                 }
                 switch (await session.CheckAccessAsync(new AccessCheck(proof)))
                 {
                     case AccessStatus.Ended:
-                        Refuse(context, Problems.InvalidToken, "The session of this access token has ended.");
+                        Refuse(context, ProblemCatalogue.InvalidToken, "The session of this access token has ended.");
                         return;
                     case AccessStatus.ProofRefused:
-                        Refuse(context, Problems.InvalidDpopProof, "The DPoP proof was used before.");
+                        Refuse(context, ProblemCatalogue.InvalidDpopProof, "The DPoP proof was used before.");
                         return;
                 }
                 // A bound token's roles of now take a second call: DPoP is not the hot path.
                 if (await session.IntrospectAsync(null) is { } bound)
                     UseSessionOfNow(context.Principal, bound);
                 else
-                    Refuse(context, Problems.InvalidToken, "The session of this access token has ended.");
+                    Refuse(context, ProblemCatalogue.InvalidToken, "The session of this access token has ended.");
             },
             OnForbidden = context =>
-                Problems.WriteAsync(context.HttpContext, StatusCodes.Status403Forbidden, Problems.InsufficientScope, "This user lacks the role this endpoint needs."),
+                Problems.WriteAsync(context.HttpContext, ProblemCatalogue.InsufficientScope, "This user lacks the role this endpoint needs."),
             OnChallenge = async context =>
             {
                 context.HandleResponse();
                 if (DpopAuthentication.ChallengeError(context.HttpContext) is { } error)
                 {
-                    context.Response.Headers.WWWAuthenticate = $"{DpopAuthentication.Scheme} error=\"{error}\", algs=\"{DpopProofValidator.Algorithm}\"";
-                    await Problems.WriteAsync(context.HttpContext, StatusCodes.Status401Unauthorized, error,
+                    context.Response.Headers.WWWAuthenticate = $"{DpopAuthentication.Scheme} error=\"{error.Error}\", algs=\"{DpopProofValidator.Algorithm}\"";
+                    await Problems.WriteAsync(context.HttpContext, error, StatusCodes.Status401Unauthorized,
                         "A valid DPoP-bound access token and DPoP proof are required.");
                     return;
                 }
                 context.Response.Headers.WWWAuthenticate = context.AuthenticateFailure is null ? "Bearer" : "Bearer error=\"invalid_token\"";
-                await Problems.WriteAsync(context.HttpContext, StatusCodes.Status401Unauthorized, Problems.InvalidToken,
+                await Problems.WriteAsync(context.HttpContext, ProblemCatalogue.InvalidToken,
                     "A valid access token is required.");
             },
         };
@@ -133,7 +133,7 @@ public sealed class AccessTokenValidation(
         identity.AddClaim(new Claim(Claims.EmailVerified, session.EmailVerified ? "true" : "false"));
     }
 
-    private static void Refuse(TokenValidatedContext context, string error, string reason)
+    private static void Refuse(TokenValidatedContext context, ProblemType error, string reason)
     {
         DpopAuthentication.Refuse(context.HttpContext, error);
         context.Fail(reason);

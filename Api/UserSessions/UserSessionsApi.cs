@@ -34,6 +34,6 @@ public static class UserSessionsApi
     {
         if (Guid.TryParse(sessionId, out var id) && await grains.GetGrain<IUserGrain>(Caller.UserId(http)).RevokeSessionAsync(id))
             return TypedResults.NoContent();
-        return Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, "No such session among yours.");
+        return Problems.Of(ProblemCatalogue.NotFound, "No such session among yours.");
     }
 }

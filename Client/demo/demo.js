@@ -334,10 +334,10 @@ function describeError(error) {
     body.append(error?.message ?? String(error));
     return body;
   }
-  const title = error.code === "network_error"
+  const message = error.code === "network_error"
     ? `Cannot reach the API${apiBase ? ` at ${apiBase}` : ""}.`
-    : error.problem?.title || error.message;
-  body.append(el("strong", {}, title));
+    : error.message;
+  body.append(el("strong", {}, message));
   if (error.code) body.append(" ", el("code", {}, error.code));
   if (error.retryAfter != null) body.append(` Try again in ${duration(error.retryAfter)}.`);
   return body;

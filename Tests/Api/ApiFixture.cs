@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.Hosting;
 using Orleans.TestingHost;
+using Sessions.Api.Http;
 using Sessions.Api.Keys;
 using Sessions.Grains;
 using Sessions.Tests.Infrastructure;
@@ -20,6 +21,8 @@ public class ApiFixture : ClusterFixture
 {
     public const string AllowedOrigin = "https://app.example";
     public const string Issuer = "https://sessions.example";
+    /// <summary>Api:ErrorDocsUrl: where the fixture's Api says docs/http-api.md is published, the base of each problem's type.</summary>
+    public const string ErrorDocsUrl = "https://docs.sessions.example/http-api.md";
     /// <summary>Backend clients of docs/http-api.md#backend-clients, registered in every Api of the fixture.</summary>
     public static readonly BackendClient ResourceServer = new("resource-api", "resource-api-secret-0123456789-abcdef");
     public static readonly BackendClient IntrospectOnly = new("introspect-only", "introspect-only-secret-0123456789-ab");
@@ -62,6 +65,7 @@ public class ApiFixture : ClusterFixture
         ["Cluster:GatewayPort"] = Cluster.Options.BaseGatewayPort.ToString(CultureInfo.InvariantCulture),
         ["Api:KeyEncryptionKey"] = KeyEncryptionKey,
         ["Api:Issuer"] = Issuer,
+        ["Api:ErrorDocsUrl"] = ErrorDocsUrl,
         ["Api:Clients:0:ClientId"] = ResourceServer.ClientId,
         ["Api:Clients:0:SecretHash"] = ResourceServer.SecretHash,
         ["Api:Clients:0:Scopes:0"] = "introspect revoke",
@@ -179,7 +183,10 @@ public static class Http
         return new SetCookie(cookie[(name.Length + 1)..separator], cookie[(separator + 1)..]);
     }
 
-    /// <summary>An RFC 9457 problem body carrying the error code (docs/http-api.md#errors).</summary>
+    /// <summary>
+    /// An RFC 9457 problem body carrying the error code (docs/http-api.md#errors) with a status the catalogue gives the
+    /// code, the code's constant title and type, and a detail saying what happened.
+    /// </summary>
     public static async Task<JsonElement> AssertProblemAsync(this HttpResponseMessage response, int status, string error)
     {
         var body = await response.Content.ReadAsStringAsync();
@@ -188,8 +195,13 @@ public static class Http
         var json = JsonDocument.Parse(body).RootElement;
         Assert.Equal(error, json.GetProperty("error").GetString());
         Assert.Equal(status, json.GetProperty("status").GetInt32());
-        Assert.False(string.IsNullOrEmpty(json.GetProperty("type").GetString()));
-        Assert.False(string.IsNullOrEmpty(json.GetProperty("title").GetString()));
+        var problem = ProblemCatalogue.Find(error);
+        Assert.True(problem is not null, $"{error} is not in the catalogue");
+        Assert.Contains(status, problem.Statuses);
+        Assert.Equal(problem.Title, json.GetProperty("title").GetString());
+        // The URL where the fixture's Api points; a urn in Apis started without Api:ErrorDocsUrl.
+        Assert.Contains(json.GetProperty("type").GetString(), new[] { problem.TypeUri(new Uri(ApiFixture.ErrorDocsUrl)), problem.TypeUri(null) });
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("detail").GetString()));
         Assert.DoesNotContain("Exception", body);
         return json;
     }

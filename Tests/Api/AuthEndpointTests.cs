@@ -135,6 +135,7 @@ public sealed class AuthEndpointTests(ApiFixture fixture)
         var a = await wrong.AssertProblemAsync(401, "invalid_credentials");
         var b = await unknown.AssertProblemAsync(401, "invalid_credentials");
         Assert.Equal(a.GetProperty("title").GetString(), b.GetProperty("title").GetString());
+        Assert.Equal(a.GetProperty("detail").GetString(), b.GetProperty("detail").GetString());
         Assert.Equal(a.GetProperty("type").GetString(), b.GetProperty("type").GetString());
     }
 
@@ -174,7 +175,7 @@ public sealed class AuthEndpointTests(ApiFixture fixture)
 
             Assert.Equal(knownAnswer.StatusCode, unknownAnswer.StatusCode);
             var (knownBody, unknownBody) = (await knownAnswer.JsonAsync(), await unknownAnswer.JsonAsync());
-            foreach (var member in new[] { "type", "title", "status", "error" })
+            foreach (var member in new[] { "type", "title", "detail", "status", "error" })
                 Assert.Equal(knownBody.GetProperty(member).ToString(), unknownBody.GetProperty(member).ToString());
             Assert.Equal(knownAnswer.Headers.RetryAfter?.ToString(), unknownAnswer.Headers.RetryAfter?.ToString());
             Assert.Equal(i < ClusterFixture.MaxFailedLogins ? 401 : 429, (int)unknownAnswer.StatusCode);

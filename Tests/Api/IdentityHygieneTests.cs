@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Sessions.Api.Http;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
@@ -68,6 +69,7 @@ public sealed class IdentityHygieneTests(ApiFixture fixture)
         var malformed = await (await _client.PostJsonAsync("/auth/login", new { email = "not-an-email", password = TestSteps.Password })).JsonAsync();
         var refused = await login.AssertProblemAsync(400, "invalid_request");
         Assert.Equal(malformed.GetProperty("title").GetString(), refused.GetProperty("title").GetString());
+        Assert.Equal(malformed.GetProperty("detail").GetString(), refused.GetProperty("detail").GetString());
     }
 
     [Theory]
@@ -82,7 +84,8 @@ public sealed class IdentityHygieneTests(ApiFixture fixture)
         var register = await _client.PostJsonAsync("/auth/register", new { email, password = TestSteps.Password });
 
         var problem = await register.AssertProblemAsync(400, "invalid_request");
-        Assert.Contains("script", problem.GetProperty("title").GetString());
+        Assert.Equal(ProblemCatalogue.InvalidRequest.Title, problem.GetProperty("title").GetString());
+        Assert.Contains("script", problem.GetProperty("detail").GetString());
     }
 
     [Theory]

@@ -68,7 +68,10 @@ public sealed partial class DocumentationLinkTests
         return anchor is null || !path.EndsWith(".md", StringComparison.Ordinal) || Anchors(File.ReadLines(path)).Contains(anchor);
     }
 
-    /// <summary>GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, "-1", "-2" for repeats.</summary>
+    /// <summary>
+    /// GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, "-1", "-2" for repeats; and
+    /// explicit ones (&lt;a id="invalid_grant"&gt;&lt;/a&gt;, the rows of docs/http-api.md#errors).
+    /// </summary>
     private static HashSet<string> Anchors(IEnumerable<string> lines)
     {
         var anchors = new HashSet<string>(StringComparer.Ordinal);
@@ -77,7 +80,11 @@ public sealed partial class DocumentationLinkTests
         {
             if (line.StartsWith("```", StringComparison.Ordinal))
                 inFence = !inFence;
-            if (inFence || Heading().Match(line) is not { Success: true } heading)
+            if (inFence)
+                continue;
+            foreach (Match explicitAnchor in ExplicitAnchor().Matches(line))
+                anchors.Add(explicitAnchor.Groups["id"].Value);
+            if (Heading().Match(line) is not { Success: true } heading)
                 continue;
             var slug = new StringBuilder();
             foreach (var c in heading.Groups["text"].Value.Trim().ToLowerInvariant())
@@ -116,6 +123,9 @@ public sealed partial class DocumentationLinkTests
     // [text](path#anchor), [text](path) or [text](#anchor); images too. Not inside code spans, which hold no links here.
     [GeneratedRegex(@"\]\((?<path>[^)\s#]*)(?:#(?<anchor>[^)\s]+))?\)")]
     private static partial Regex MarkdownLink();
+
+    [GeneratedRegex("""<a id="(?<id>[^"]+)"></a>""")]
+    private static partial Regex ExplicitAnchor();
 
     [GeneratedRegex(@"^#{1,6}\s+(?<text>.+?)\s*#*$")]
     private static partial Regex Heading();
