@@ -18,7 +18,9 @@ public static class LogEventIds
     public const int Grains = 5000;
     /// <summary>Grain state in PostgreSQL: batched reads and writes, the purge of expired rows.</summary>
     public const int Storage = 6000;
+    /// <summary>What every process shares (Hosting, which references no project of the app, writes these ids out): readiness.</summary>
+    public const int Hosting = 7000;
 
     /// <summary>Every range; a range holds ids from its start to start + 999.</summary>
-    public static IReadOnlyList<int> Ranges { get; } = [Security, Requests, SigningKeys, Mail, Grains, Storage];
+    public static IReadOnlyList<int> Ranges { get; } = [Security, Requests, SigningKeys, Mail, Grains, Storage, Hosting];
 }

@@ -348,7 +348,7 @@ public sealed partial class SessionGrain(
     [LoggerMessage(EventId = LogEventIds.Grains + 1, Level = LogLevel.Warning, Message = "A refresh of session {SessionId} arrived after its deadline {Deadline} and was dropped")]
     private static partial void LogLate(ILogger logger, Guid sessionId, DateTimeOffset deadline);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Refused a refresh: the Api node resends lost refreshes after {ResendAfter} (its Cluster:ResponseTimeout), " +
+    [LoggerMessage(EventId = LogEventIds.Grains + 2, Level = LogLevel.Error, Message = "Refused a refresh: the Api node resends lost refreshes after {ResendAfter} (its Cluster:ResponseTimeout), " +
         "which is not shorter than Sessions:ReuseGraceWindow ({ReuseGraceWindow}); a resent refresh would be judged reuse. Shorten the Api's timeout or widen the window")]
     private static partial void LogResendOutsideGraceWindow(ILogger logger, TimeSpan resendAfter, TimeSpan reuseGraceWindow);
 }

@@ -72,7 +72,8 @@ public sealed class DatabaseHealthCheck(NpgsqlDataSource database) : IHealthChec
 
 /// <summary>
 /// One line when readiness changes: at start (not ready until the cluster and keys are reached) as information, a
-/// ready process becoming unready as a warning with the checks that failed.
+/// ready process becoming unready as a warning with the checks that failed. Its EventIds are LogEventIds.Hosting + n,
+/// written out: Hosting references no project of the app.
 /// </summary>
 public sealed partial class ReadinessLog(ILogger<ReadinessLog> logger)
 {
@@ -92,12 +93,12 @@ public sealed partial class ReadinessLog(ILogger<ReadinessLog> logger)
             LogNotReady(logger, failing);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Ready")]
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Ready")]
     private static partial void LogReady(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Not ready yet: {Failing}")]
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Information, Message = "Not ready yet: {Failing}")]
     private static partial void LogNotReadyYet(ILogger logger, string failing);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "No longer ready: {Failing}")]
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "No longer ready: {Failing}")]
     private static partial void LogNotReady(ILogger logger, string failing);
 }

@@ -156,6 +156,6 @@ public sealed partial class SigningKeyRefresher(SigningKeys keys, IOptions<ApiOp
     [LoggerMessage(EventId = LogEventIds.SigningKeys + 2, Level = LogLevel.Warning, Message = "Reading the signing key ring failed; keeping the keys this node has")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "No signing key yet; reading the key ring again shortly ({Reason})")]
+    [LoggerMessage(EventId = LogEventIds.SigningKeys + 3, Level = LogLevel.Information, Message = "No signing key yet; reading the key ring again shortly ({Reason})")]
     private static partial void LogWaitingForRing(ILogger logger, string reason);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Sessions.Api.Http;
 using Sessions.Grains;
 using Sessions.Hosting;
+using Sessions.Storage;
 
 namespace Sessions.Tests;
 
@@ -13,6 +14,7 @@ public sealed class LogEventIdTests
     private static readonly Assembly[] Service =
     [
         typeof(SecurityEvents).Assembly, typeof(SessionGrain).Assembly, typeof(StatePurger).Assembly, typeof(Problems).Assembly,
+        typeof(HealthEndpoints).Assembly,
     ];
 
     [Fact]
