@@ -6,7 +6,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Orleans.Configuration;
 using Sessions.Api.Admin;
-using Sessions.Api.Auth;
 using Sessions.Api.Cluster;
 using Sessions.Api.Dpop;
 using Sessions.Api.Email;
@@ -100,6 +99,7 @@ public static class ApiSetup
         services.AddHostedService<SigningKeyRefresher>();
         services.AddSingleton<ApiInstruments>();
         services.AddSingleton<AccessTokens>();
+        services.AddSingleton<GrainCalls>();
         services.AddSingleton<RefreshTokenTransport>();
         services.AddSingleton<DpopProofValidator>();
 

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Sessions.Api.Auth;
 using Sessions.Api.Http;
 using Sessions.Api.Tokens;
 
@@ -15,16 +14,14 @@ public static class AccountApi
     public static RouteGroupBuilder MapAccountApi(this IEndpointRouteBuilder app)
     {
         var account = app.MapGroup("").WithTags("Account").RequireAuthorization().NoStore();
-        account.MapGet("/me", Me).ProducesProblem(401);
+        account.MapGet("/me", Me).ProducesProblems(401);
         // Each request checks a password, so it shares login's per-address limit as well as its failed-login count.
         account.MapPost("/auth/password", ChangePasswordAsync).RequireRateLimiting(RateLimits.Login)
-            .Accepts<PasswordChangeRequest>("application/json")
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413).ProducesProblem(415)
-            .ProducesProblem(429).ProducesProblem(503);
+            .AcceptsJson<PasswordChangeRequest>()
+            .ProducesProblems(401, 403, 429, 503);
         account.MapDelete("/me", DeleteAsync).RequireRateLimiting(RateLimits.Login)
-            .Accepts<AccountDeletionRequest>("application/json")
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413).ProducesProblem(415)
-            .ProducesProblem(429).ProducesProblem(503);
+            .AcceptsJson<AccountDeletionRequest>()
+            .ProducesProblems(401, 403, 429, 503);
         return account;
     }
 
@@ -40,20 +37,20 @@ public static class AccountApi
     /// shares with login, to the user grain, which stores the new hash and revokes every other session before
     /// the 204. A 503 (a revocation not stored) is finished by sending the same request again.
     /// </summary>
-    private static async Task<Results<NoContent, ProblemHttpResult>> ChangePasswordAsync(HttpContext http, [AsParameters] AuthServices services)
+    private static async Task<Results<NoContent, ProblemHttpResult>> ChangePasswordAsync(HttpContext http, GrainCalls calls)
     {
         var (body, problem) = await RequestBody.ReadJsonAsync<PasswordChangeRequest>(http);
         if (problem is not null)
             return problem;
         // The current password is checked, not judged: any length a login takes (the old rules may have allowed it).
-        if (body!.CurrentPassword is not { Length: > 0 and <= AuthApi.MaxLoginPasswordLength })
+        if (body!.CurrentPassword is not { Length: > 0 and <= ClientInput.MaxPresentedPasswordLength })
             return Problems.BadRequest("currentPassword is required.");
         if (!Credentials.IsValidPassword(body.NewPassword))
             return Problems.BadRequest($"newPassword must be {Credentials.MinPasswordLength} to {Credentials.MaxPasswordLength} characters.");
 
         var change = new PasswordChange(body.CurrentPassword, body.NewPassword, Caller.UserId(http), Caller.SessionId(http),
-            AuthApi.Client(http), services.Deadline());
-        var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(Caller.Email(http))).ChangePasswordAsync(change);
+            ClientInput.Client(http), calls.Deadline());
+        var result = await calls.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(Caller.Email(http))).ChangePasswordAsync(change);
         return result.Status switch
         {
             PasswordChangeStatus.Changed => TypedResults.NoContent(),
@@ -67,16 +64,16 @@ public static class AccountApi
     /// DELETE /me (docs/http-api.md#admin-api): the password is checked by the email index under the password change's
     /// limits, then the user grain deletes the account. A 503 is finished by the same request again, or by the grain.
     /// </summary>
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(HttpContext http, [AsParameters] AuthServices services)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(HttpContext http, GrainCalls calls, RefreshTokenTransport transport)
     {
         var (body, problem) = await RequestBody.ReadJsonAsync<AccountDeletionRequest>(http);
         if (problem is not null)
             return problem;
-        if (body!.Password is not { Length: > 0 and <= AuthApi.MaxLoginPasswordLength })
+        if (body!.Password is not { Length: > 0 and <= ClientInput.MaxPresentedPasswordLength })
             return Problems.BadRequest("password is required.");
 
-        var check = new PasswordCheck(body.Password, Caller.UserId(http), Caller.SessionId(http), AuthApi.Client(http), services.Deadline());
-        var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(Caller.Email(http))).CheckPasswordAsync(check);
+        var check = new PasswordCheck(body.Password, Caller.UserId(http), Caller.SessionId(http), ClientInput.Client(http), calls.Deadline());
+        var result = await calls.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(Caller.Email(http))).CheckPasswordAsync(check);
         switch (result.Status)
         {
             case PasswordCheckStatus.TooManyAttempts:
@@ -84,8 +81,8 @@ public static class AccountApi
             case PasswordCheckStatus.InvalidCredentials:
                 return Problems.Of(ProblemCatalogue.InvalidCredentials, StatusCodes.Status403Forbidden, "The password is wrong.");
         }
-        await services.Grains.GetGrain<IUserGrain>(Caller.UserId(http)).DeleteAsync();
-        services.Transport.ClearCookie(http);
+        await calls.Grains.GetGrain<IUserGrain>(Caller.UserId(http)).DeleteAsync();
+        transport.ClearCookie(http);
         return TypedResults.NoContent();
     }
 }

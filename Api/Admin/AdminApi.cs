@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Sessions.Api.Auth;
 using Sessions.Api.Http;
 using Sessions.Api.OAuth;
 using Sessions.Api.Tokens;
@@ -40,13 +39,13 @@ public static partial class AdminApi
     public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
         var users = app.MapGroup("/admin/users").WithTags("Admin").RequireAuthorization(Policy).NoStore()
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(404).ProducesProblem(503);
+            .ProducesProblems(400, 401, 403, 404, 503);
         users.MapGet("/", FindAsync);
         users.MapGet("/{userId}", GetAsync);
-        users.MapPut("/{userId}/roles", SetRolesAsync).Accepts<RolesRequest>("application/json").ProducesProblem(413).ProducesProblem(415);
-        users.MapPost("/{userId}/disable", (string userId, HttpContext http, IGrainFactory grains, ApiInstruments instruments) =>
+        users.MapPut("/{userId}/roles", SetRolesAsync).AcceptsJson<RolesRequest>();
+        users.MapPost("/{userId}/disable", (Guid userId, HttpContext http, IGrainFactory grains, ApiInstruments instruments) =>
             SetDisabledAsync(userId, disabled: true, http, grains, instruments));
-        users.MapPost("/{userId}/enable", (string userId, HttpContext http, IGrainFactory grains, ApiInstruments instruments) =>
+        users.MapPost("/{userId}/enable", (Guid userId, HttpContext http, IGrainFactory grains, ApiInstruments instruments) =>
             SetDisabledAsync(userId, disabled: false, http, grains, instruments));
         users.MapGet("/{userId}/sessions", ListSessionsAsync);
         users.MapDelete("/{userId}/sessions", RevokeSessionsAsync);
@@ -68,77 +67,63 @@ public static partial class AdminApi
             : NoSuchUser();
     }
 
-    private static async Task<Results<Ok<UserAccount>, ProblemHttpResult>> GetAsync(string userId, IGrainFactory grains) =>
-        !Guid.TryParse(userId, out var id) ? NotAUserId()
-        : await grains.GetGrain<IUserGrain>(id).GetAccountAsync() is { } account ? TypedResults.Ok(account)
-        : NoSuchUser();
+    private static async Task<Results<Ok<UserAccount>, ProblemHttpResult>> GetAsync(Guid userId, IGrainFactory grains) =>
+        await grains.GetGrain<IUserGrain>(userId).GetAccountAsync() is { } account ? TypedResults.Ok(account) : NoSuchUser();
 
-    private static async Task<Results<Ok<UserAccount>, ProblemHttpResult>> SetRolesAsync(string userId, HttpContext http, IGrainFactory grains, ApiInstruments instruments)
+    private static async Task<Results<Ok<UserAccount>, ProblemHttpResult>> SetRolesAsync(Guid userId, HttpContext http, IGrainFactory grains, ApiInstruments instruments)
     {
-        if (!Guid.TryParse(userId, out var id))
-            return NotAUserId();
         var (body, problem) = await RequestBody.ReadJsonAsync<RolesRequest>(http);
         if (problem is not null)
             return problem;
         if (!Roles.TryNormalize(body!.Roles, out var roles))
             return Problems.BadRequest($"roles must hold 1 to {Roles.MaxCount} names of 1 to {Roles.MaxLength} characters a-z 0-9 _ . : -, each starting with a letter.");
-        if (await grains.GetGrain<IUserGrain>(id).SetRolesAsync(roles) is not { } account)
+        if (await grains.GetGrain<IUserGrain>(userId).SetRolesAsync(roles) is not { } account)
             return NoSuchUser();
-        Audit(http, instruments, "set_roles", id);
+        Audit(http, instruments, "set_roles", userId);
         return TypedResults.Ok(account);
     }
 
-    private static async Task<Results<Ok<UserAccount>, ProblemHttpResult>> SetDisabledAsync(string userId, bool disabled, HttpContext http, IGrainFactory grains, ApiInstruments instruments)
+    private static async Task<Results<Ok<UserAccount>, ProblemHttpResult>> SetDisabledAsync(Guid userId, bool disabled, HttpContext http, IGrainFactory grains, ApiInstruments instruments)
     {
-        if (!Guid.TryParse(userId, out var id))
-            return NotAUserId();
-        if (await grains.GetGrain<IUserGrain>(id).SetDisabledAsync(disabled) is not { } account)
+        if (await grains.GetGrain<IUserGrain>(userId).SetDisabledAsync(disabled) is not { } account)
             return NoSuchUser();
-        Audit(http, instruments, disabled ? "disable" : "enable", id);
+        Audit(http, instruments, disabled ? "disable" : "enable", userId);
         return TypedResults.Ok(account);
     }
 
-    private static async Task<Results<Ok<AdminSessionResponse[]>, ProblemHttpResult>> ListSessionsAsync(string userId, IGrainFactory grains)
+    private static async Task<Results<Ok<AdminSessionResponse[]>, ProblemHttpResult>> ListSessionsAsync(Guid userId, IGrainFactory grains)
     {
-        if (!Guid.TryParse(userId, out var id))
-            return NotAUserId();
-        var user = grains.GetGrain<IUserGrain>(id);
+        var user = grains.GetGrain<IUserGrain>(userId);
         if (!await user.ExistsAsync())
             return NoSuchUser();
         var sessions = await user.GetSessionsAsync();
         return TypedResults.Ok(sessions.Select(s => new AdminSessionResponse(s.SessionId, s.CreatedAt, s.LastRefreshedAt, s.ExpiresAt,
-            UnicodeText.WithoutHidden(s.UserAgent, AuthApi.MaxUserAgentLength), s.IpAddress)).ToArray());
+            UnicodeText.WithoutHidden(s.UserAgent, ClientInput.MaxUserAgentLength), s.IpAddress)).ToArray());
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeSessionsAsync(string userId, HttpContext http, IGrainFactory grains, ApiInstruments instruments)
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeSessionsAsync(Guid userId, HttpContext http, IGrainFactory grains, ApiInstruments instruments)
     {
-        if (!Guid.TryParse(userId, out var id))
-            return NotAUserId();
-        var user = grains.GetGrain<IUserGrain>(id);
+        var user = grains.GetGrain<IUserGrain>(userId);
         if (!await user.ExistsAsync())
             return NoSuchUser();
         await user.RevokeAllSessionsAsync(RevocationReason.RevokedByAdmin);
-        Audit(http, instruments, "revoke_sessions", id);
+        Audit(http, instruments, "revoke_sessions", userId);
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeSessionAsync(string userId, string sessionId, HttpContext http, IGrainFactory grains, ApiInstruments instruments)
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeSessionAsync(Guid userId, string sessionId, HttpContext http, IGrainFactory grains, ApiInstruments instruments)
     {
-        if (!Guid.TryParse(userId, out var id))
-            return NotAUserId();
-        if (!Guid.TryParse(sessionId, out var session) || !await grains.GetGrain<IUserGrain>(id).RevokeSessionAsync(session, RevocationReason.RevokedByAdmin))
+        if (!Guid.TryParse(sessionId, out var session) || !await grains.GetGrain<IUserGrain>(userId).RevokeSessionAsync(session, RevocationReason.RevokedByAdmin))
             return Problems.Of(ProblemCatalogue.NotFound, "No such session of this user.");
-        Audit(http, instruments, "revoke_session", id);
+        Audit(http, instruments, "revoke_session", userId);
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string userId, HttpContext http, IGrainFactory grains, ApiInstruments instruments)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid userId, HttpContext http, IGrainFactory grains, ApiInstruments instruments)
     {
-        if (!Guid.TryParse(userId, out var id))
-            return NotAUserId();
-        if (!await grains.GetGrain<IUserGrain>(id).DeleteAsync())
+        if (!await grains.GetGrain<IUserGrain>(userId).DeleteAsync())
             return NoSuchUser();
-        Audit(http, instruments, "delete", id);
+        Audit(http, instruments, "delete", userId);
         return TypedResults.NoContent();
     }
 
@@ -156,8 +141,6 @@ public static partial class AdminApi
         SecurityEvents.AdminAction(logger, actor, action, target);
         instruments.AdminAction(action);
     }
-
-    private static ProblemHttpResult NotAUserId() => Problems.BadRequest("userId must be a GUID.");
 
     private static ProblemHttpResult NoSuchUser() => Problems.Of(ProblemCatalogue.NotFound, "No such user.");
 }

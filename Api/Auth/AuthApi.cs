@@ -12,8 +12,6 @@ namespace Sessions.Api.Auth;
 /// <summary>Register, login, refresh, logout and logout-all (docs/http-api.md#endpoints).</summary>
 public static partial class AuthApi
 {
-    internal const int MaxLoginPasswordLength = 1024;
-    internal const int MaxUserAgentLength = 512;
     private const int MaxLoggedLength = 512;
     private const int MaxDeviceTokenLength = 128;
 
@@ -21,20 +19,20 @@ public static partial class AuthApi
     {
         var auth = app.MapGroup("/auth").WithTags("Auth");
         auth.MapPost("/register", RegisterAsync).RequireRateLimiting(RateLimits.Register)
-            .Accepts<RegisterRequest>("application/json")
-            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429);
+            .AcceptsJson<RegisterRequest>()
+            .ProducesProblems(409, 429);
         auth.MapPost("/login", LoginAsync).RequireRateLimiting(RateLimits.Login).NoStore()
-            .Accepts<LoginRequest>("application/json")
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
+            .AcceptsJson<LoginRequest>()
+            .ProducesProblems(401, 403, 429, 503);
         auth.MapPost("/refresh", RefreshAsync).RequireRateLimiting(RateLimits.Refresh).NoStore()
-            .Accepts<RefreshRequest>("application/json")
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(429).ProducesProblem(503);
+            .AcceptsJson<RefreshRequest>()
+            .ProducesProblems(401, 403, 429, 503);
         // Logout shares refresh's per-address limit: both reach a session grain for any token presented.
         auth.MapPost("/logout", LogoutAsync).RequireRateLimiting(RateLimits.Refresh)
-            .Accepts<RefreshRequest>("application/json")
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(503);
+            .AcceptsJson<RefreshRequest>()
+            .ProducesProblems(401, 403, 503);
         auth.MapPost("/logout-all", LogoutAllAsync).RequireAuthorization()
-            .ProducesProblem(401).ProducesProblem(503);
+            .ProducesProblems(401, 503);
         return auth;
     }
 
@@ -51,11 +49,11 @@ public static partial class AuthApi
         if (!Credentials.IsValidPassword(body.Password))
             return Problems.BadRequest($"password must be {Credentials.MinPasswordLength} to {Credentials.MaxPasswordLength} characters.");
 
-        var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email))
-            .RegisterAsync(new RegistrationAttempt(body.Password, services.Deadline()));
+        var result = await services.Calls.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email))
+            .RegisterAsync(new RegistrationAttempt(body.Password, services.Calls.Deadline()));
         if (!result.Registered)
             return Problems.Of(ProblemCatalogue.EmailTaken, "This email is already registered.");
-        EmailApi.QueueVerification(outbox, services.Grains, mail.Value, result.UserId);
+        EmailApi.QueueVerification(outbox, services.Calls.Grains, mail.Value, result.UserId);
         return TypedResults.Created((string?)null, new RegisterResponse(result.UserId));
     }
 
@@ -66,7 +64,7 @@ public static partial class AuthApi
             return problem;
         if (!Credentials.TryNormalizeEmail(body!.Email?.Trim(), out var email))
             return Problems.BadRequest("email must be an email address.");
-        if (body.Password is not { Length: > 0 and <= MaxLoginPasswordLength })
+        if (body.Password is not { Length: > 0 and <= ClientInput.MaxPresentedPasswordLength })
             return Problems.BadRequest("password is required.");
         if (body.RefreshTokenIn is not (null or "cookie" or "body"))
             return Problems.BadRequest("refreshTokenIn must be \"cookie\" or \"body\".");
@@ -79,12 +77,12 @@ public static partial class AuthApi
         // A session this node could not hand out would count against the user's session limit.
         if (!services.Tokens.CanIssue)
             return Unavailable(http, services.Options.Value);
-        var client = Client(http);
+        var client = ClientInput.Client(http);
         var inBody = body.RefreshTokenIn == "body";
         // A known device is judged by its own failures only; its token comes the way this client's tokens go.
         var deviceToken = inBody ? body.DeviceToken : http.Request.Cookies[RefreshTokenTransport.DeviceCookieName];
-        var result = await services.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email))
-            .LoginAsync(new LoginAttempt(body.Password, client, services.Deadline(), dpop.Proof, deviceToken is { Length: <= MaxDeviceTokenLength } ? deviceToken : null));
+        var result = await services.Calls.Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email))
+            .LoginAsync(new LoginAttempt(body.Password, client, services.Calls.Deadline(), dpop.Proof, deviceToken is { Length: <= MaxDeviceTokenLength } ? deviceToken : null));
         // The email index and user grains log the security events: they know the account, if any.
         switch (result.Status)
         {
@@ -123,7 +121,7 @@ public static partial class AuthApi
         {
             if (!RefreshToken.TryParse(token, out var parsed))
                 continue;
-            result = await RefreshOnceMoreIfLostAsync(services, services.Grains.GetGrain<ISessionGrain>(parsed.SessionId), token!, Client(http), proof);
+            result = await RefreshOnceMoreIfLostAsync(services, services.Calls.Grains.GetGrain<ISessionGrain>(parsed.SessionId), token!, ClientInput.Client(http), proof);
             if (result.Succeeded || result.Status is RefreshStatus.Unavailable or RefreshStatus.InvalidProof or RefreshStatus.KeyMismatch)
                 break;
         }
@@ -196,7 +194,7 @@ public static partial class AuthApi
         {
             if (!RefreshToken.TryParse(token, out var parsed))
                 continue;
-            status = await grains.GetGrain<ISessionGrain>(parsed.SessionId).LogoutAsync(new LogoutAttempt(token!, Client(http), proof));
+            status = await grains.GetGrain<ISessionGrain>(parsed.SessionId).LogoutAsync(new LogoutAttempt(token!, ClientInput.Client(http), proof));
             if (status != LogoutStatus.Invalid)
                 break;
         }
@@ -251,9 +249,6 @@ public static partial class AuthApi
         Problems.RetryLater(http, ProblemCatalogue.Unavailable,
             "The service is temporarily unavailable; retry shortly.", TimeSpan.FromSeconds(options.RetryAfterSecondsWhenUnavailable));
 
-    // The user agent is stored, listed and logged: without terminal escapes or bidi overrides.
-    internal static ClientInfo Client(HttpContext http) =>
-        new(UnicodeText.WithoutHidden(http.Request.Headers.UserAgent.ToString(), MaxUserAgentLength), http.Connection.RemoteIpAddress?.ToString());
 
     [LoggerMessage(EventId = LogEventIds.Requests + 6, Level = LogLevel.Warning, Message = "A refresh of session {SessionId} got no answer in time; sending it once more")]
     private static partial void LogRefreshLost(ILogger logger, Guid sessionId);

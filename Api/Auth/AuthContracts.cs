@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 using Sessions.Api.Dpop;
+using Sessions.Api.Http;
 using Sessions.Api.Tokens;
 
 namespace Sessions.Api.Auth;
@@ -23,19 +23,14 @@ public sealed record TokenResponse(
 
 /// <summary>What the auth handlers use, bound per request with [AsParameters].</summary>
 public sealed record AuthServices(
-    IGrainFactory Grains,
+    GrainCalls Calls,
     AccessTokens Tokens,
     RefreshTokenTransport Transport,
     DpopProofValidator Dpop,
     IOptions<ApiOptions> Options,
-    IOptions<ClientMessagingOptions> Messaging,
-    [FromKeyedServices(SessionClock.Key)] TimeProvider Time,
     ILogger<AuthServices> Logger)
 {
-    /// <summary>When we stop waiting for the grain call and answer 503: the grain must not act on the request after that.</summary>
-    public DateTimeOffset Deadline() => Time.GetUtcNow() + Messaging.Value.ResponseTimeout;
-
     /// <summary>A refresh of <paramref name="token"/>; the grain checks that our resend after a lost answer would fall inside its grace window.</summary>
     public RefreshAttempt RefreshAttempt(string token, ClientInfo client, DpopProof? proof) =>
-        new(token, client, Deadline(), proof, ResendAfter: Messaging.Value.ResponseTimeout);
+        new(token, client, Calls.Deadline(), proof, ResendAfter: Calls.ResponseTimeout);
 }

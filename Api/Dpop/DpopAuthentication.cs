@@ -12,7 +12,8 @@ namespace Sessions.Api.Dpop;
 public sealed class DpopAuthentication
 {
     public const string Scheme = "DPoP";
-    public const string ConfirmationClaim = Tokens.Claims.Confirmation;
+    /// <summary>RFC 9449 6: {"jkt": thumbprint of the key the session is bound to}.</summary>
+    public const string ConfirmationClaim = "cnf";
 
     /// <summary>The access token when it came with the DPoP scheme; null for Bearer.</summary>
     public string? AccessToken { get; private init; }

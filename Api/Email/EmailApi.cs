@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Sessions.Api.Auth;
 using Sessions.Api.Http;
 using Sessions.Api.Tokens;
 
@@ -22,13 +21,13 @@ public static class EmailApi
     {
         var auth = app.MapGroup("/auth").WithTags("Email");
         auth.MapPost("/email/verify-request", RequestVerificationAsync).RequireAuthorization()
-            .ProducesProblem(401).ProducesProblem(429).ProducesProblem(501).ProducesProblem(503);
+            .ProducesProblems(401, 429, 501, 503);
         auth.MapPost("/email/verify", VerifyAsync).RequireRateLimiting(RateLimits.Login)
-            .Accepts<EmailTokenRequest>("application/json").ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
+            .AcceptsJson<EmailTokenRequest>().ProducesProblems(429, 503);
         auth.MapPost("/password/forgot", Forgot).RequireRateLimiting(RateLimits.Login)
-            .Accepts<ForgotPasswordRequest>("application/json").ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(501);
+            .AcceptsJson<ForgotPasswordRequest>().ProducesProblems(429, 501);
         auth.MapPost("/password/reset", ResetAsync).RequireRateLimiting(RateLimits.Login)
-            .Accepts<ResetPasswordRequest>("application/json").ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
+            .AcceptsJson<ResetPasswordRequest>().ProducesProblems(429, 503);
         return auth;
     }
 
@@ -92,7 +91,7 @@ public static class EmailApi
         return TypedResults.Accepted((string?)null);
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> ResetAsync(HttpContext http, [AsParameters] AuthServices services)
+    private static async Task<Results<NoContent, ProblemHttpResult>> ResetAsync(HttpContext http, GrainCalls calls)
     {
         var (body, problem) = await RequestBody.ReadJsonAsync<ResetPasswordRequest>(http);
         if (problem is not null)
@@ -103,7 +102,7 @@ public static class EmailApi
         if (!Credentials.IsValidPassword(body.NewPassword))
             return Problems.BadRequest($"newPassword must be {Credentials.MinPasswordLength} to {Credentials.MaxPasswordLength} characters.");
         return EmailToken.TryParse(body.Token, out var token) && token.Kind == EmailTokenKind.PasswordReset
-            && await services.Grains.GetGrain<IUserGrain>(token.UserId).ResetPasswordAsync(new PasswordReset(body.Token, body.NewPassword!, services.Deadline()))
+            && await calls.Grains.GetGrain<IUserGrain>(token.UserId).ResetPasswordAsync(new PasswordReset(body.Token, body.NewPassword!, calls.Deadline()))
             ? TypedResults.NoContent()
             : BadToken();
     }

@@ -51,6 +51,13 @@ public static class Problems
     /// Every problem body on its way out, ours or the framework's own (an unknown path, a wrong method): the code's
     /// type, and for the framework's the code and title, its own title (the status's reason phrase) becoming the detail.
     /// </summary>
+    /// <summary>A framework 400 for a route id that does not bind (ids in paths are GUIDs): which one.</summary>
+    private static string? MalformedRouteId(HttpContext http) =>
+        http.Response.StatusCode == StatusCodes.Status400BadRequest
+            ? http.Request.RouteValues.Where(value => value.Key.EndsWith("Id", StringComparison.Ordinal) && !Guid.TryParse(value.Value as string, out _))
+                .Select(value => $"{value.Key} must be a GUID.").FirstOrDefault()
+            : null;
+
     public static void Complete(ProblemDetailsContext context)
     {
         var body = context.ProblemDetails;
@@ -61,7 +68,7 @@ public static class Problems
         {
             problem = ProblemCatalogue.OfFrameworkStatus(body.Status ?? context.HttpContext.Response.StatusCode);
             body.Extensions["error"] = problem.Error;
-            body.Detail ??= body.Title;
+            body.Detail ??= MalformedRouteId(context.HttpContext) ?? body.Title;
             body.Title = problem.Title;
         }
         body.Type = problem.TypeUri(context.HttpContext.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.ErrorDocsUri);

@@ -54,7 +54,7 @@ public static class RateLimits
             // takes access tokens too, so a flood of forged ones is limited there as anywhere.
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
                 http.GetEndpoint()?.Metadata.GetMetadata<IAuthorizeData>() is not { } authorize
-                || authorize.Policy is OAuth.ClientScopes.Introspect or OAuth.ClientScopes.Revoke
+                || authorize.Policy is ClientScopes.Introspect or ClientScopes.Revoke
                     ? RateLimitPartition.GetNoLimiter("")
                     : PerAddress(http, o.AccessTokenRequestsPerMinutePerAddress));
             limiter.OnRejected = (context, _) =>

@@ -32,9 +32,9 @@ public static class OAuthApi
         app.MapGet("/.well-known/oauth-authorization-server", Discovery).WithTags("Discovery");
         var oauth = app.MapGroup("/oauth").WithTags("OAuth").NoStore();
         oauth.MapPost("/introspect", IntrospectAsync).RequireAuthorization(ClientScopes.Introspect)
-            .Produces<ActiveAccessToken>().ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
+            .Produces<ActiveAccessToken>().ProducesProblems(400, 401, 403, 413, 415, 429, 503);
         oauth.MapPost("/revoke", RevokeAsync).RequireAuthorization(ClientScopes.Revoke)
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
+            .ProducesProblems(400, 401, 403, 413, 415, 429, 503);
         return app;
     }
 

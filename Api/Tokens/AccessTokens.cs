@@ -115,6 +115,5 @@ public static class Claims
     /// <summary>RFC 9068 2.2: the application the token was issued to.</summary>
     public const string ClientId = "client_id";
     public const string Role = "role";
-    /// <summary>DPoP: {"jkt": thumbprint of the key the session is bound to}.</summary>
-    public const string Confirmation = "cnf";
+    public const string Confirmation = Dpop.DpopAuthentication.ConfirmationClaim;
 }

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Sessions.Api.Auth;
 using Sessions.Api.Http;
 using Sessions.Api.Tokens;
 
@@ -15,8 +14,8 @@ public static class UserSessionsApi
     public static RouteGroupBuilder MapUserSessionsApi(this IEndpointRouteBuilder app)
     {
         var sessions = app.MapGroup("/auth/sessions").WithTags("Sessions").RequireAuthorization().NoStore();
-        sessions.MapGet("/", ListAsync).ProducesProblem(401).ProducesProblem(503);
-        sessions.MapDelete("/{sessionId}", RevokeAsync).ProducesProblem(401).ProducesProblem(404).ProducesProblem(503);
+        sessions.MapGet("/", ListAsync).ProducesProblems(401, 503);
+        sessions.MapDelete("/{sessionId}", RevokeAsync).ProducesProblems(401, 404, 503);
         return sessions;
     }
 
@@ -26,7 +25,7 @@ public static class UserSessionsApi
         var sessions = await grains.GetGrain<IUserGrain>(Caller.UserId(http)).GetSessionsAsync();
         return TypedResults.Ok(sessions.Select(s => new SessionResponse(
             s.SessionId, s.CreatedAt, s.LastRefreshedAt, s.ExpiresAt,
-            UnicodeText.WithoutHidden(s.UserAgent, AuthApi.MaxUserAgentLength), // sessions stored before user agents were cleaned
+            UnicodeText.WithoutHidden(s.UserAgent, ClientInput.MaxUserAgentLength), // sessions stored before user agents were cleaned
             s.IpAddress, s.SessionId == current)).ToArray());
     }
 

@@ -70,6 +70,22 @@ public sealed class AdminApiTests(ApiFixture fixture)
     public async Task Bad_ids_and_unknown_users_are_problems(string path, int status, string error) =>
         await (await AdminAsync(HttpMethod.Get, path)).AssertProblemAsync(status, error);
 
+    [Theory]
+    [InlineData("GET", "/admin/users/not-a-guid")]
+    [InlineData("PUT", "/admin/users/not-a-guid/roles")]
+    [InlineData("POST", "/admin/users/not-a-guid/disable")]
+    [InlineData("POST", "/admin/users/not-a-guid/enable")]
+    [InlineData("GET", "/admin/users/not-a-guid/sessions")]
+    [InlineData("DELETE", "/admin/users/not-a-guid/sessions")]
+    [InlineData("DELETE", "/admin/users/not-a-guid/sessions/00000000-0000-0000-0000-000000000001")]
+    [InlineData("DELETE", "/admin/users/not-a-guid")]
+    public async Task A_user_id_that_is_not_a_guid_is_400_on_every_route(string method, string path)
+    {
+        var problem = await (await AdminAsync(new HttpMethod(method), path)).AssertProblemAsync(400, "invalid_request");
+
+        Assert.Equal("userId must be a GUID.", problem.GetProperty("detail").GetString());
+    }
+
     public static TheoryData<string> Callers() => ["none", "bad-basic", "client-without-admin", "user-without-admin"];
 
     [Theory]

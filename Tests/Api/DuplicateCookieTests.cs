@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Primitives;
-using Sessions.Api.Auth;
+using Sessions.Api.Tokens;
 
 namespace Sessions.Tests.Api;
 

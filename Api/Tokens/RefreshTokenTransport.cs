@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Sessions.Api.Http;
 
-namespace Sessions.Api.Auth;
+namespace Sessions.Api.Tokens;
 
 /// <summary>Where a refresh token travels (docs/http-api.md#refresh-token-transport).</summary>
 public sealed class RefreshTokenTransport(IOptions<ApiOptions> options)
