@@ -13,10 +13,6 @@ public interface IUserGrain : IGrainWithGuidKey
     [Alias("CreateUser")]
     Task<bool> CreateAsync(NewUser user);
 
-    /// <summary>The previous email index's call, which left a user unreachable when its entry then failed to store.</summary>
-    [Alias("Create"), Obsolete("The 0.2 email index's call, for a rolling upgrade from it; removed in 0.4.")]
-    Task<bool> CreateAsync(string email, string password);
-
     /// <summary>Whether the account exists (is stored).</summary>
     [Alias("Exists")]
     Task<bool> ExistsAsync();

@@ -50,15 +50,6 @@ public sealed class UserGrain(
         return true;
     }
 
-    [Obsolete("The previous version's registration; goes once every silo runs this version or later.")]
-    public async Task<bool> CreateAsync(string email, string password)
-    {
-        if (!Credentials.IsValidPassword(password))
-            throw new ArgumentException("The password breaks the registration rules.");
-        var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(5);
-        return await CreateAsync(new NewUser(email, await passwords.HashAsync(new UserState(), password, deadline), deadline));
-    }
-
     public Task<bool> ExistsAsync() => ExistsNowAsync();
 
     /// <summary>
