@@ -1,0 +1,86 @@
+namespace Sessions.Grains;
+
+/// <summary>What changes owe the sessions, stored with the change and finished before the answer, by the next call, or by a timer.</summary>
+public sealed partial class UserGrain
+{
+    /// <summary>How often an activation owing work to its sessions (a password change's or an admin change's) tries it again (storage trouble is usually brief).</summary>
+    private static readonly TimeSpan PendingRevocationsRetry = TimeSpan.FromSeconds(5);
+    private IGrainTimer? _owedWork;
+
+    /// <summary>
+    /// Does what the last password change and the last admin change still owe the sessions, then stores that nothing
+    /// is owed. While any of it cannot be stored this throws (503) and the work stays owed: a session grain whose
+    /// revocation failed to store holds it in memory meanwhile (fail closed), and a timer here tries again until
+    /// storage takes it, so no session opened before a change outlives a partial failure of it.
+    /// </summary>
+    private async Task FinishOwedWorkAsync()
+    {
+        try
+        {
+            await FinishPasswordChangeAsync();
+            await FinishAdminChangeAsync();
+        }
+        catch (Exception)
+        {
+            KeepFinishingOwedWork(PendingRevocationsRetry);
+            throw;
+        }
+        StopFinishingOwedWork(); // or finished by a write whose acknowledgement was lost, say
+    }
+
+    private async Task FinishPasswordChangeAsync()
+    {
+        if (User.PasswordChange is not { HasPendingRevocations: true } change)
+            return;
+        var pending = change.PendingRevocations;
+        // Revoking is idempotent: a session already revoked (or never started) writes nothing.
+        await Task.WhenAll(pending.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(RevocationReason.PasswordChanged)));
+        await _state.WriteOrRollBackAsync(User with
+        {
+            Sessions = User.Sessions.RemoveRange(pending),
+            PasswordChange = change with { PendingRevocations = [] },
+        });
+    }
+
+    private async Task FinishAdminChangeAsync()
+    {
+        if (User.Owed is not { } owed)
+            return;
+        await Task.WhenAll(owed.Revocations.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(owed.Reason))
+            .Concat(owed.UserUpdates.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).UpdateUserAsync(new SessionUserUpdate(User.Roles, User.EmailVerified)))));
+        if (!User.Deleted)
+        {
+            await _state.WriteOrRollBackAsync(User with { Sessions = User.Sessions.RemoveRange(owed.Revocations), Owed = null });
+            return;
+        }
+        // Every session is revoked in storage: only now may the email go to someone else, and only then may this state,
+        // which is what remembers the deletion is unfinished, go too.
+        await GrainFactory.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(User.Email)).ReleaseAsync(UserId);
+        await _state.ClearOrThrowAsync();
+        SecurityEvents.AccountErased(logger, UserId);
+    }
+
+    /// <summary>Retries the owed work on a timer, which keeps this activation alive until it is stored.</summary>
+    private void KeepFinishingOwedWork(TimeSpan dueTime) =>
+        _owedWork ??= this.RegisterGrainTimer(RetryOwedWorkAsync,
+            new GrainTimerCreationOptions(dueTime, PendingRevocationsRetry) { KeepAlive = true });
+
+    private void StopFinishingOwedWork()
+    {
+        _owedWork?.Dispose();
+        _owedWork = null;
+    }
+
+    private async Task RetryOwedWorkAsync()
+    {
+        try
+        {
+            await _state.RereadIfStaleAsync();
+            await FinishOwedWorkAsync();
+        }
+        catch (Exception exception) when (exception is StorageUnavailableException or OrleansException or TimeoutException)
+        {
+            // Still owed; the next tick tries again. The failed writes are logged where they failed.
+        }
+    }
+}
