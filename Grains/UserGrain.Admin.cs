@@ -17,7 +17,7 @@ public sealed partial class UserGrain
         await _state.WriteOrRollBackAsync(User with
         {
             Deleted = true,
-            Owed = new OwedSessionWork { Revocations = [.. sessions.Keys], Reason = RevocationReason.UserDeleted },
+            Owed = OwedSessionWork.Revoke(sessions.Keys, RevocationReason.UserDeleted),
         });
         SecurityEvents.AccountDeleted(logger, UserId, sessions.Count);
         await FinishOwedWorkAsync();
@@ -33,7 +33,7 @@ public sealed partial class UserGrain
         // Non-reentrant like the password change: a login after this write starts its session with the new roles, and
         // every session indexed before it is told them before the answer, or owes it durably.
         var sessions = LiveEntries(time.GetUtcNow());
-        await _state.WriteOrRollBackAsync(User with { Roles = roles, Sessions = sessions, Owed = new OwedSessionWork { UserUpdates = [.. sessions.Keys] } });
+        await _state.WriteOrRollBackAsync(User with { Roles = roles, Sessions = sessions, Owed = OwedSessionWork.UpdateUser(sessions.Keys) });
         await FinishOwedWorkAsync();
         return await AccountAsync();
     }
@@ -51,7 +51,7 @@ public sealed partial class UserGrain
             {
                 Disabled = disabled,
                 Sessions = sessions,
-                Owed = disabled ? new OwedSessionWork { Revocations = [.. sessions.Keys], Reason = RevocationReason.UserDisabled } : null,
+                Owed = disabled ? OwedSessionWork.Revoke(sessions.Keys, RevocationReason.UserDisabled) : null,
             });
             await FinishOwedWorkAsync();
         }

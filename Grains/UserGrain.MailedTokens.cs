@@ -47,7 +47,7 @@ public sealed partial class UserGrain
             EmailVerified = true,
             Verification = null,
             Sessions = sessions,
-            Owed = new OwedSessionWork { UserUpdates = [.. sessions.Keys] },
+            Owed = OwedSessionWork.UpdateUser(sessions.Keys),
         });
         SecurityEvents.EmailVerified(logger, UserId);
         await FinishOwedWorkAsync();

@@ -1,51 +1,47 @@
 namespace Sessions.Grains;
 
-/// <summary>What changes owe the sessions, stored with the change and finished before the answer, by the next call, or by a timer.</summary>
+/// <summary>
+/// What a change owes the user's sessions (<see cref="OwedSessionWork"/>): stored in the change's own write, done
+/// before the answer, and while any of it cannot be stored, owed: finished by the next call or by a timer.
+/// </summary>
 public sealed partial class UserGrain
 {
-    /// <summary>How often an activation owing work to its sessions (a password change's or an admin change's) tries it again (storage trouble is usually brief).</summary>
-    private static readonly TimeSpan PendingRevocationsRetry = TimeSpan.FromSeconds(5);
-    private IGrainTimer? _owedWork;
+    /// <summary>How often an activation that owes its sessions work tries it again (storage trouble is usually brief).</summary>
+    private static readonly TimeSpan OwedWorkRetryPeriod = TimeSpan.FromSeconds(5);
+    private IGrainTimer? _owedWorkRetry;
+
+    /// <summary>Owed since before this activation (a silo died in the middle, say): nobody may call soon, so it starts at once.</summary>
+    private void ResumeOwedWork()
+    {
+        if (User.Owed is not null)
+            KeepFinishingOwedWork(TimeSpan.Zero);
+    }
 
     /// <summary>
-    /// Does what the last password change and the last admin change still owe the sessions, then stores that nothing
-    /// is owed. While any of it cannot be stored this throws (503) and the work stays owed: a session grain whose
-    /// revocation failed to store holds it in memory meanwhile (fail closed), and a timer here tries again until
-    /// storage takes it, so no session opened before a change outlives a partial failure of it.
+    /// Does what the last change still owes the sessions, then stores that nothing is owed. While any of it cannot be
+    /// stored this throws (503) and the work stays owed: a session grain whose revocation failed to store holds it in
+    /// memory meanwhile (fail closed), and a timer here tries again until storage takes it, so no session opened
+    /// before a change outlives a partial failure of it.
     /// </summary>
     private async Task FinishOwedWorkAsync()
     {
         try
         {
-            await FinishPasswordChangeAsync();
-            await FinishAdminChangeAsync();
+            await DoOwedWorkAsync();
         }
         catch (Exception)
         {
-            KeepFinishingOwedWork(PendingRevocationsRetry);
+            KeepFinishingOwedWork(OwedWorkRetryPeriod);
             throw;
         }
         StopFinishingOwedWork(); // or finished by a write whose acknowledgement was lost, say
     }
 
-    private async Task FinishPasswordChangeAsync()
-    {
-        if (User.PasswordChange is not { HasPendingRevocations: true } change)
-            return;
-        var pending = change.PendingRevocations;
-        // Revoking is idempotent: a session already revoked (or never started) writes nothing.
-        await Task.WhenAll(pending.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(RevocationReason.PasswordChanged)));
-        await _state.WriteOrRollBackAsync(User with
-        {
-            Sessions = User.Sessions.RemoveRange(pending),
-            PasswordChange = change with { PendingRevocations = [] },
-        });
-    }
-
-    private async Task FinishAdminChangeAsync()
+    private async Task DoOwedWorkAsync()
     {
         if (User.Owed is not { } owed)
             return;
+        // Both are idempotent: a session already revoked (or never started) writes nothing.
         await Task.WhenAll(owed.Revocations.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(owed.Reason))
             .Concat(owed.UserUpdates.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).UpdateUserAsync(new SessionUserUpdate(User.Roles, User.EmailVerified)))));
         if (!User.Deleted)
@@ -62,13 +58,13 @@ public sealed partial class UserGrain
 
     /// <summary>Retries the owed work on a timer, which keeps this activation alive until it is stored.</summary>
     private void KeepFinishingOwedWork(TimeSpan dueTime) =>
-        _owedWork ??= this.RegisterGrainTimer(RetryOwedWorkAsync,
-            new GrainTimerCreationOptions(dueTime, PendingRevocationsRetry) { KeepAlive = true });
+        _owedWorkRetry ??= this.RegisterGrainTimer(RetryOwedWorkAsync,
+            new GrainTimerCreationOptions(dueTime, OwedWorkRetryPeriod) { KeepAlive = true });
 
     private void StopFinishingOwedWork()
     {
-        _owedWork?.Dispose();
-        _owedWork = null;
+        _owedWorkRetry?.Dispose();
+        _owedWorkRetry = null;
     }
 
     private async Task RetryOwedWorkAsync()

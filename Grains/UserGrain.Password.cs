@@ -36,8 +36,9 @@ public sealed partial class UserGrain
         {
             PasswordHash = await passwords.HashAsync(User, change.NewPassword, change.Deadline, HashingLane.Priority),
             Sessions = sessions,
-            PasswordChange = new PasswordChangeState { At = now, SessionId = change.SessionId, PendingRevocations = others },
+            PasswordChange = new PasswordChangeState { At = now, SessionId = change.SessionId },
             PasswordReset = null,
+            Owed = OwedSessionWork.Revoke(others, RevocationReason.PasswordChanged),
         });
         SecurityEvents.PasswordChanged(logger, UserId, change.SessionId, change.Client.IpAddress, change.Client.UserAgent, others.Length);
         await FinishOwedWorkAsync();
@@ -69,7 +70,7 @@ public sealed partial class UserGrain
             PasswordHash = await passwords.HashAsync(User, reset.NewPassword, reset.Deadline, HashingLane.Priority),
             PasswordReset = null,
             EmailVerified = true,
-            Owed = new OwedSessionWork { Revocations = [.. sessions.Keys], Reason = RevocationReason.PasswordReset },
+            Owed = OwedSessionWork.Revoke(sessions.Keys, RevocationReason.PasswordReset),
         });
         SecurityEvents.PasswordResetDone(logger, UserId, sessions.Count);
         await FinishOwedWorkAsync();

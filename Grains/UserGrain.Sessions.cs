@@ -9,7 +9,7 @@ public sealed partial class UserGrain
 
     private async Task<ImmutableArray<SessionInfo>> LiveSessionsAsync()
     {
-        // A list must not show a session the last password change or admin change owes a revocation.
+        // A list must not show a session that a change still owes its revocation.
         await FinishOwedWorkAsync();
         var ids = User.Sessions.Keys.ToArray();
         var infos = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).GetInfoAsync()));

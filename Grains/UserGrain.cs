@@ -21,16 +21,14 @@ public sealed partial class UserGrain(
 {
     private static readonly ImmutableArray<string> DefaultRoles = ["user"];
     private readonly SessionOptions _options = options.Value;
-    private readonly StoredState<UserState> _state = new(state, instruments, "user");
+    private readonly StoredState<UserState> _state = new(state, instruments, "user", upgrade: stored => stored.Upgraded());
 
     private Guid UserId => this.GetPrimaryKey();
     private UserState User => _state.State;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // Owed since before this activation (a silo died in the middle, say): nobody may call soon, so start at once.
-        if (User.PasswordChange is { HasPendingRevocations: true } || User.Owed is not null)
-            KeepFinishingOwedWork(TimeSpan.Zero);
+        ResumeOwedWork();
         return Task.CompletedTask;
     }
 
