@@ -164,7 +164,7 @@ public sealed class EmailIndexGrain(
         await _state.RereadIfStaleAsync();
         bool verified;
         if (_state.RecordExists && _state.State.UserId == check.UserId)
-            verified = await GrainFactory.GetGrain<IUserGrain>(check.UserId).VerifyPasswordAsync(check.Password, check.Deadline);
+            verified = await GrainFactory.GetGrain<IUserGrain>(check.UserId).VerifyPasswordAsync(new PasswordVerification(check.Password, check.Deadline));
         else
         {
             await VerifyAgainstDummyAsync(check.Password, check.Deadline);

@@ -6,9 +6,9 @@ namespace Sessions.Grains;
 /// <summary>The password: checked before a deletion, changed by its owner, or reset with a mailed token.</summary>
 public sealed partial class UserGrain
 {
-    public async Task<bool> VerifyPasswordAsync(string password, DateTimeOffset deadline) =>
+    public async Task<bool> VerifyPasswordAsync(PasswordVerification verification) =>
         await ExistsNowAsync()
-        && await passwords.VerifyAsync(User, User.PasswordHash, password, deadline, HashingLane.Priority) != PasswordVerificationResult.Failed;
+        && await passwords.VerifyAsync(User, User.PasswordHash, verification.Password, verification.Deadline, HashingLane.Priority) != PasswordVerificationResult.Failed;
 
     public async Task<PasswordChangeStatus> ChangePasswordAsync(PasswordChange change)
     {

@@ -19,26 +19,22 @@ public sealed partial class UserGrain
         return [.. infos.OfType<SessionInfo>().OrderByDescending(s => s.LastRefreshedAt)];
     }
 
-    public Task<bool> RevokeSessionAsync(Guid sessionId) => RevokeSessionAsync(sessionId, RevocationReason.RevokedByUser);
-
-    public async Task<bool> RevokeSessionAsync(Guid sessionId, RevocationReason reason)
+    public async Task<bool> RevokeSessionAsync(SessionRevocation revocation)
     {
-        if (!await ExistsNowAsync() || !User.Sessions.ContainsKey(sessionId))
+        if (!await ExistsNowAsync() || !User.Sessions.ContainsKey(revocation.SessionId))
             return false;
-        await GrainFactory.GetGrain<ISessionGrain>(sessionId).RevokeAsync(reason);
-        await TryForgetAsync([sessionId]);
+        await GrainFactory.GetGrain<ISessionGrain>(revocation.SessionId).RevokeAsync(revocation.Reason);
+        await TryForgetAsync([revocation.SessionId]);
         return true;
     }
 
-    public Task<int> RevokeAllSessionsAsync() => RevokeAllSessionsAsync(RevocationReason.LogoutAll);
-
-    public async Task<int> RevokeAllSessionsAsync(RevocationReason reason)
+    public async Task<int> RevokeAllSessionsAsync(AllSessionsRevocation revocation)
     {
         if (!await ExistsNowAsync())
             return 0;
         var ids = User.Sessions.Keys.ToArray();
         // Each revocation is durable in its session grain; the index is emptied only after all of them.
-        await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(reason)));
+        await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync(revocation.Reason)));
         await TryForgetAsync(ids);
         SecurityEvents.LogoutAll(logger, UserId, ids.Length);
         return ids.Length;

@@ -117,7 +117,7 @@ public static partial class AdminApi
         var user = grains.GetGrain<IUserGrain>(id);
         if (!await user.ExistsAsync())
             return NoSuchUser();
-        await user.RevokeAllSessionsAsync(RevocationReason.RevokedByAdmin);
+        await user.RevokeAllSessionsAsync(new AllSessionsRevocation(RevocationReason.RevokedByAdmin));
         Audit(http, instruments, "revoke_sessions", id);
         return TypedResults.NoContent();
     }
@@ -126,7 +126,7 @@ public static partial class AdminApi
     {
         if (!Guid.TryParse(userId, out var id))
             return NotAUserId();
-        if (!Guid.TryParse(sessionId, out var session) || !await grains.GetGrain<IUserGrain>(id).RevokeSessionAsync(session, RevocationReason.RevokedByAdmin))
+        if (!Guid.TryParse(sessionId, out var session) || !await grains.GetGrain<IUserGrain>(id).RevokeSessionAsync(new SessionRevocation(session, RevocationReason.RevokedByAdmin)))
             return Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, "No such session of this user.");
         Audit(http, instruments, "revoke_session", id);
         return TypedResults.NoContent();
