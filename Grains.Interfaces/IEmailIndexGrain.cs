@@ -11,10 +11,6 @@ public interface IEmailIndexGrain : IGrainWithStringKey
     [Alias("RegistrationAttempt")]
     Task<RegistrationResult> RegisterAsync(RegistrationAttempt attempt);
 
-    /// <summary>The previous Api's call, without a deadline: given the response timeout as one.</summary>
-    [Alias("Register"), Obsolete("The 0.2 Api's registration, for a rolling upgrade from it; removed in 0.4.")]
-    Task<RegistrationResult> RegisterAsync(string password);
-
     /// <summary>
     /// Logs in the user registered under this email, under the failed-login limits of this email (per client
     /// address, and for all addresses together; a login with a valid device token of the account by that device's

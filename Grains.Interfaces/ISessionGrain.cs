@@ -18,23 +18,9 @@ public interface ISessionGrain : IGrainWithGuidKey
     [Alias("RefreshAttempt")]
     Task<RefreshResult> RefreshAsync(RefreshAttempt attempt);
 
-    /// <summary>
-    /// The call of the previous Api version, kept for a rolling upgrade: <see cref="RefreshAsync(RefreshAttempt)"/> with
-    /// no proof, so a bound session refuses it.
-    /// </summary>
-    [Alias("Refresh"), Obsolete("The 0.2 Api's refresh, for a rolling upgrade from it; removed in 0.4.")]
-    Task<RefreshResult> RefreshAsync(string refreshToken, ClientInfo client, DateTimeOffset deadline);
-
     /// <summary>Revokes the session if the token belongs to its family and, when the session is bound, the proof is by its key.</summary>
     [Alias("LogoutAttempt")]
     Task<LogoutStatus> LogoutAsync(LogoutAttempt attempt);
-
-    /// <summary>
-    /// The call of the previous Api version, kept for a rolling upgrade: <see cref="LogoutAsync(LogoutAttempt)"/> with no
-    /// proof; true when that logged out.
-    /// </summary>
-    [Alias("Logout"), Obsolete("The 0.2 Api's logout, for a rolling upgrade from it; removed in 0.4.")]
-    Task<bool> LogoutAsync(string refreshToken);
 
     /// <summary>
     /// Revokes the session durably; a no-op when it is already revoked, expired or unknown. With reason UserDeleted it

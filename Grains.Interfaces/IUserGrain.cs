@@ -13,10 +13,6 @@ public interface IUserGrain : IGrainWithGuidKey
     [Alias("CreateUser")]
     Task<bool> CreateAsync(NewUser user);
 
-    /// <summary>The previous email index's call, which left a user unreachable when its entry then failed to store.</summary>
-    [Alias("Create"), Obsolete("The 0.2 email index's call, for a rolling upgrade from it; removed in 0.4.")]
-    Task<bool> CreateAsync(string email, string password);
-
     /// <summary>Whether the account exists (is stored).</summary>
     [Alias("Exists")]
     Task<bool> ExistsAsync();
@@ -32,13 +28,13 @@ public interface IUserGrain : IGrainWithGuidKey
     [Alias("GetSessions")]
     Task<ImmutableArray<SessionInfo>> GetSessionsAsync();
 
-    /// <summary>Revokes one of the user's sessions; false when it is not one of theirs.</summary>
-    [Alias("RevokeSession")]
-    Task<bool> RevokeSessionAsync(Guid sessionId);
+    /// <summary>Revokes one of the user's sessions, for its owner or an admin; false when it is not one of theirs.</summary>
+    [Alias("SessionRevocation")]
+    Task<bool> RevokeSessionAsync(SessionRevocation revocation);
 
-    /// <summary>Revokes every session of the user; returns how many were indexed.</summary>
-    [Alias("RevokeAllSessions")]
-    Task<int> RevokeAllSessionsAsync();
+    /// <summary>Revokes every session of the user (logout-all, or an admin's); returns how many were indexed.</summary>
+    [Alias("AllSessionsRevocation")]
+    Task<int> RevokeAllSessionsAsync(AllSessionsRevocation revocation);
 
     /// <summary>
     /// Checks the current password, stores the new one, then revokes every other session of the user durably
@@ -77,9 +73,9 @@ public interface IUserGrain : IGrainWithGuidKey
     [Alias("Delete")]
     Task<bool> DeleteAsync();
 
-    /// <summary>Whether <paramref name="password"/> is the account's, on the throttled hashing path (false for no account).</summary>
-    [Alias("VerifyPassword")]
-    Task<bool> VerifyPasswordAsync(string password, DateTimeOffset deadline);
+    /// <summary>Whether the password is the account's, on the throttled hashing path (false for no account).</summary>
+    [Alias("PasswordVerification")]
+    Task<bool> VerifyPasswordAsync(PasswordVerification verification);
 
     /// <summary>
     /// A new token of <paramref name="kind"/> to mail to the account, which makes any earlier one of that kind invalid; none
@@ -100,13 +96,24 @@ public interface IUserGrain : IGrainWithGuidKey
     [Alias("ResetPassword")]
     Task<bool> ResetPasswordAsync(PasswordReset reset);
 
-    /// <summary>Admin: revokes every session of the user with <paramref name="reason"/>; returns how many were indexed.</summary>
-    [Alias("RevokeAllSessionsFor")]
+    // The 0.3 calls with plain arguments, answered for a 0.3 Api or email index during a rolling upgrade.
+
+    /// <summary><see cref="RevokeSessionAsync(SessionRevocation)"/> by its owner.</summary>
+    [Alias("RevokeSession"), Obsolete("The 0.3 Api's call, for a rolling upgrade from it; removed in 0.5.")]
+    Task<bool> RevokeSessionAsync(Guid sessionId);
+
+    /// <summary><see cref="RevokeAllSessionsAsync(AllSessionsRevocation)"/> as logout-all.</summary>
+    [Alias("RevokeAllSessions"), Obsolete("The 0.3 Api's call, for a rolling upgrade from it; removed in 0.5.")]
+    Task<int> RevokeAllSessionsAsync();
+
+    [Alias("RevokeAllSessionsFor"), Obsolete("The 0.3 Api's call, for a rolling upgrade from it; removed in 0.5.")]
     Task<int> RevokeAllSessionsAsync(RevocationReason reason);
 
-    /// <summary>Admin: revokes one of the user's sessions with <paramref name="reason"/>; false when it is not one of theirs.</summary>
-    [Alias("RevokeSessionFor")]
+    [Alias("RevokeSessionFor"), Obsolete("The 0.3 Api's call, for a rolling upgrade from it; removed in 0.5.")]
     Task<bool> RevokeSessionAsync(Guid sessionId, RevocationReason reason);
+
+    [Alias("VerifyPassword"), Obsolete("The 0.3 email index's call, for a rolling upgrade from it; removed in 0.5.")]
+    Task<bool> VerifyPasswordAsync(string password, DateTimeOffset deadline);
 }
 
 /// <summary>An account as the admin API shows it.</summary>
@@ -137,6 +144,21 @@ public sealed record EmailTokenIssue(
     [property: Id(3)] TimeSpan? RetryAfter = null)
 {
     public override string ToString() => $"EmailTokenIssue {{ Status = {Status} }}";
+}
+
+/// <summary>One session of the user to revoke, and why: RevokedByUser from its owner, RevokedByAdmin from the admin API.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.SessionRevocation")]
+public sealed record SessionRevocation([property: Id(0)] Guid SessionId, [property: Id(1)] RevocationReason Reason);
+
+/// <summary>Every session of the user to revoke, and why: LogoutAll from the user, RevokedByAdmin from the admin API.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.AllSessionsRevocation")]
+public sealed record AllSessionsRevocation([property: Id(0)] RevocationReason Reason);
+
+/// <summary>A password to check against the account's (before a deletion by its owner), hashed by <see cref="Deadline"/> or not at all.</summary>
+[GenerateSerializer, Immutable, Alias("Sessions.PasswordVerification")]
+public sealed record PasswordVerification([property: Id(0)] string Password, [property: Id(1)] DateTimeOffset Deadline)
+{
+    public override string ToString() => $"PasswordVerification {{ Deadline = {Deadline:O} }}";
 }
 
 [GenerateSerializer, Immutable, Alias("Sessions.PasswordReset")]

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 
 namespace Sessions.Grains;
 
@@ -18,7 +17,6 @@ public sealed class EmailIndexGrain(
     PasswordHashing passwords,
     DeviceTokens devices,
     IOptions<SessionOptions> options,
-    IOptions<SiloMessagingOptions> messaging,
     [FromKeyedServices(SessionClock.Key)] TimeProvider time,
     ILogger<EmailIndexGrain> logger) : Grain, IEmailIndexGrain
 {
@@ -34,10 +32,6 @@ public sealed class EmailIndexGrain(
     private IGrainTimer? _idleCheck;
 
     private string Email => EmailIndex.EmailOf(this.GetPrimaryKeyString());
-
-    [Obsolete("The previous version's registration; goes once every Api node runs this version or later.")]
-    public Task<RegistrationResult> RegisterAsync(string password) =>
-        RegisterAsync(new RegistrationAttempt(password, time.GetUtcNow() + messaging.Value.ResponseTimeout));
 
     public async Task<RegistrationResult> RegisterAsync(RegistrationAttempt attempt)
     {
@@ -170,7 +164,7 @@ public sealed class EmailIndexGrain(
         await _state.RereadIfStaleAsync();
         bool verified;
         if (_state.RecordExists && _state.State.UserId == check.UserId)
-            verified = await GrainFactory.GetGrain<IUserGrain>(check.UserId).VerifyPasswordAsync(check.Password, check.Deadline);
+            verified = await GrainFactory.GetGrain<IUserGrain>(check.UserId).VerifyPasswordAsync(new PasswordVerification(check.Password, check.Deadline));
         else
         {
             await VerifyAgainstDummyAsync(check.Password, check.Deadline);

@@ -80,9 +80,6 @@ public sealed partial class SessionGrain(
         return Grant();
     }
 
-    public Task<RefreshResult> RefreshAsync(string refreshToken, ClientInfo client, DateTimeOffset deadline) =>
-        RefreshAsync(new RefreshAttempt(refreshToken, client, deadline));
-
     public async Task<RefreshResult> RefreshAsync(RefreshAttempt attempt)
     {
         // A request delivered after its caller gave up (held in a hung silo's socket buffers, say) may carry a
@@ -159,9 +156,6 @@ public sealed partial class SessionGrain(
             ? new RefreshResult(RefreshStatus.ReuseDetected)
             : Unavailable;
     }
-
-    public async Task<bool> LogoutAsync(string refreshToken) =>
-        await LogoutAsync(new LogoutAttempt(refreshToken, new ClientInfo(null, null))) == LogoutStatus.LoggedOut;
 
     public async Task<LogoutStatus> LogoutAsync(LogoutAttempt attempt)
     {

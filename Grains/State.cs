@@ -86,11 +86,14 @@ public sealed record UserState
     // Id 4 held failed logins; they are counted in memory by the email index now, and old rows' values are skipped.
     /// <summary>The user's sessions and their absolute deadlines; the session grains are the truth.</summary>
     [Id(5)] public ImmutableDictionary<Guid, DateTimeOffset> Sessions { get; init; } = ImmutableDictionary<Guid, DateTimeOffset>.Empty;
-    /// <summary>The last password change, with the revocations it still owes; null before the first change.</summary>
+    /// <summary>The last password change, by which its retry is known; null before the first change.</summary>
     [Id(6)] public PasswordChangeState? PasswordChange { get; init; }
     /// <summary>Disabled by an admin: no login opens a session.</summary>
     [Id(7)] public bool Disabled { get; init; }
-    /// <summary>What an admin change still owes the user's sessions; null when nothing is owed.</summary>
+    /// <summary>
+    /// What the last change still owes the user's sessions; null when nothing is owed. Every change finishes what an
+    /// earlier one owes before it is written, so one is never more than one change's work.
+    /// </summary>
     [Id(8)] public OwedSessionWork? Owed { get; init; }
     /// <summary>
     /// Being deleted: no login, no change; once the owed revocations are stored the email is freed and this state is
@@ -104,6 +107,25 @@ public sealed record UserState
     [Id(12)] public MailedToken? PasswordReset { get; init; }
     /// <summary>When the mails of the last window were sent, for the per-account cap.</summary>
     [Id(13)] public ImmutableArray<DateTimeOffset> MailsSent { get; init; } = [];
+
+    /// <summary>
+    /// This release's shape of a row an earlier release wrote: the revocations a 0.3 password change still owed, in
+    /// <see cref="PasswordChangeState.PendingRevocations"/>, become owed work like any change's. Unchanged otherwise.
+    /// </summary>
+    public UserState Upgraded()
+    {
+        if (PasswordChange is not { PendingRevocations: { IsDefaultOrEmpty: false } pending } change)
+            return this;
+        // No release wrote both at once (each change finishes what is owed first); merged anyway, so nothing is lost.
+        var owed = Owed is { } earlier
+            ? earlier with
+            {
+                Revocations = [.. earlier.Revocations.Union(pending)],
+                Reason = earlier.Revocations.IsDefaultOrEmpty ? RevocationReason.PasswordChanged : earlier.Reason,
+            }
+            : OwedSessionWork.Revoke(pending, RevocationReason.PasswordChanged);
+        return this with { PasswordChange = change with { PendingRevocations = [] }, Owed = owed };
+    }
 }
 
 /// <summary>A mailed token as the user grain keeps it: never the token, only its SHA-256.</summary>
@@ -115,8 +137,10 @@ public sealed record MailedToken
 }
 
 /// <summary>
-/// What an admin change owes the user's sessions, stored in the same write as the change: revocations (with their
-/// reason) and role updates. Finished by the next call of the user, a retry, or a timer, as a password change's are.
+/// What a change owes the user's sessions, stored in the same write as the change: revocations (with their reason),
+/// or the user's roles and email verification to tell them. The one way every change reaches the sessions (password
+/// change and reset, roles, disabling, deletion, email verification); finished by the next call of the user, a
+/// retry, or a timer. A 0.3 silo finishes it too, whichever change wrote it.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("Sessions.OwedSessionWork")]
 public sealed record OwedSessionWork
@@ -125,11 +149,15 @@ public sealed record OwedSessionWork
     [Id(1)] public RevocationReason Reason { get; init; }
     /// <summary>Sessions to be told the user's current roles and email verification.</summary>
     [Id(2)] public ImmutableArray<Guid> UserUpdates { get; init; } = [];
+
+    public static OwedSessionWork Revoke(IEnumerable<Guid> sessions, RevocationReason reason) => new() { Revocations = [.. sessions], Reason = reason };
+
+    public static OwedSessionWork UpdateUser(IEnumerable<Guid> sessions) => new() { UserUpdates = [.. sessions] };
 }
 
 /// <summary>
-/// The last password change, stored in the same write as the new hash: so the sessions it must revoke are
-/// recorded durably before any of them is touched, and a revocation that fails is owed, not forgotten.
+/// The last password change, stored in the same write as the new hash (and the revocations it owes, in
+/// <see cref="UserState.Owed"/>): when and from which session, so a retry of it is known as one.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("Sessions.PasswordChangeState")]
 public sealed record PasswordChangeState
@@ -137,10 +165,11 @@ public sealed record PasswordChangeState
     [Id(0)] public DateTimeOffset At { get; init; }
     /// <summary>The session that made the change and stays signed in.</summary>
     [Id(1)] public Guid SessionId { get; init; }
-    /// <summary>The sessions that were open at the change, other than <see cref="SessionId"/>, not yet known to be revoked in storage.</summary>
+    /// <summary>
+    /// Written by 0.3 and earlier, empty since: the revocations the change still owed. Kept so that their rows still
+    /// read; <see cref="UserState.Upgraded"/> moves them into <see cref="UserState.Owed"/>.
+    /// </summary>
     [Id(2)] public ImmutableArray<Guid> PendingRevocations { get; init; } = [];
-
-    public bool HasPendingRevocations => !PendingRevocations.IsDefaultOrEmpty;
 }
 
 [GenerateSerializer, Immutable, Alias("Sessions.EmailIndexState")]

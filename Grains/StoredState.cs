@@ -6,13 +6,25 @@ namespace Sessions.Grains;
 /// leaving a newer row and ETag in storage than in memory, so that every later write would fail on the stale ETag
 /// and reads would answer from the old record. So after a failed write the state is read again before it is next
 /// used; grains call <see cref="RereadIfStaleAsync"/> (or <see cref="TryRereadIfStaleAsync"/>) first in every call.
-/// Orleans logs each failed read and write, with the grain and the exception.
+/// Orleans logs each failed read and write, with the grain and the exception. A row an earlier release wrote is
+/// brought to this release's shape by <paramref name="upgrade"/> when it is read (in memory; the next write stores it).
 /// </summary>
-public sealed class StoredState<T>(IPersistentState<T> storage, SessionsInstruments instruments, string name)
+public sealed class StoredState<T>(IPersistentState<T> storage, SessionsInstruments instruments, string name, Func<T, T>? upgrade = null)
 {
     private bool _isStale;
+    private bool _isUpgraded;
 
-    public T State => storage.State;
+    public T State
+    {
+        get
+        {
+            // Here rather than after each read, because the activation's read is Orleans', before the grain runs.
+            if (!_isUpgraded && upgrade is not null)
+                storage.State = upgrade(storage.State);
+            _isUpgraded = true;
+            return storage.State;
+        }
+    }
 
     public bool RecordExists => storage.RecordExists;
 
@@ -31,6 +43,7 @@ public sealed class StoredState<T>(IPersistentState<T> storage, SessionsInstrume
         {
             await storage.ReadStateAsync();
             _isStale = false;
+            _isUpgraded = false;
             return true;
         }
         catch (Exception)

@@ -106,14 +106,14 @@ public static partial class AdminApi
         var user = grains.GetGrain<IUserGrain>(userId);
         if (!await user.ExistsAsync())
             return NoSuchUser();
-        await user.RevokeAllSessionsAsync(RevocationReason.RevokedByAdmin);
+        await user.RevokeAllSessionsAsync(new AllSessionsRevocation(RevocationReason.RevokedByAdmin));
         Audit(http, instruments, "revoke_sessions", userId);
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeSessionAsync(Guid userId, string sessionId, HttpContext http, IGrainFactory grains, ApiInstruments instruments)
     {
-        if (!Guid.TryParse(sessionId, out var session) || !await grains.GetGrain<IUserGrain>(userId).RevokeSessionAsync(session, RevocationReason.RevokedByAdmin))
+        if (!Guid.TryParse(sessionId, out var session) || !await grains.GetGrain<IUserGrain>(userId).RevokeSessionAsync(new SessionRevocation(session, RevocationReason.RevokedByAdmin)))
             return Problems.Of(ProblemCatalogue.NotFound, "No such session of this user.");
         Audit(http, instruments, "revoke_session", userId);
         return TypedResults.NoContent();

@@ -211,7 +211,7 @@ public static partial class AuthApi
 
     private static async Task<NoContent> LogoutAllAsync(HttpContext http, IGrainFactory grains, RefreshTokenTransport transport)
     {
-        await grains.GetGrain<IUserGrain>(Caller.UserId(http)).RevokeAllSessionsAsync();
+        await grains.GetGrain<IUserGrain>(Caller.UserId(http)).RevokeAllSessionsAsync(new AllSessionsRevocation(RevocationReason.LogoutAll));
         transport.ClearCookie(http);
         return TypedResults.NoContent();
     }

@@ -31,7 +31,7 @@ public static class UserSessionsApi
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string sessionId, HttpContext http, IGrainFactory grains)
     {
-        if (Guid.TryParse(sessionId, out var id) && await grains.GetGrain<IUserGrain>(Caller.UserId(http)).RevokeSessionAsync(id))
+        if (Guid.TryParse(sessionId, out var id) && await grains.GetGrain<IUserGrain>(Caller.UserId(http)).RevokeSessionAsync(new SessionRevocation(id, RevocationReason.RevokedByUser)))
             return TypedResults.NoContent();
         return Problems.Of(ProblemCatalogue.NotFound, "No such session among yours.");
     }

@@ -55,13 +55,8 @@ public sealed class DpopSessionTests(MemoryClusterFixture fixture) : IDisposable
         var session = await BoundSessionAsync();
 
         var withoutProof = await RefreshAsync(session, session.RefreshToken, proof: null);
-        // The previous Api's call ("Refresh", no proof) is refused the same way during a rolling upgrade.
-#pragma warning disable CS0618 // the 0.2 Api's call, kept for a rolling upgrade: what is tested here
-        var oldCall = await _grains.Session(session).RefreshAsync(session.RefreshToken, TestSteps.Client, TestSteps.NoDeadline);
-#pragma warning restore CS0618
 
         Assert.Equal(RefreshStatus.InvalidProof, withoutProof.Status);
-        Assert.Equal(RefreshStatus.InvalidProof, oldCall.Status);
         Assert.Null(withoutProof.Grant);
         // Nothing rotated: the same token is still the current one.
         Assert.Equal(RefreshStatus.Rotated, (await RefreshAsync(session, session.RefreshToken, _key.Accepted(Now))).Status);
@@ -175,9 +170,6 @@ public sealed class DpopSessionTests(MemoryClusterFixture fixture) : IDisposable
         var grain = _grains.Session(session);
 
         Assert.Equal(LogoutStatus.InvalidProof, await grain.LogoutAsync(new LogoutAttempt(session.RefreshToken, TestSteps.Client)));
-#pragma warning disable CS0618 // the 0.2 Api's call, kept for a rolling upgrade: what is tested here
-        Assert.False(await grain.LogoutAsync(session.RefreshToken));
-#pragma warning restore CS0618
         Assert.Equal(LogoutStatus.KeyMismatch, await grain.LogoutAsync(new LogoutAttempt(session.RefreshToken, TestSteps.Client, _otherKey.Accepted(Now))));
         Assert.True(await grain.IsActiveAsync());
 

@@ -104,19 +104,6 @@ public sealed class KnownDeviceTests(MemoryClusterFixture fixture)
         Assert.True((await Email(email).RegisterAsync(TestSteps.Registration())).Registered);
     }
 
-#pragma warning disable CS0618 // the previous version's calls, which a mixed cluster still makes
-    [Fact]
-    public async Task The_previous_versions_registration_calls_still_register()
-    {
-        var email = NewEmail();
-
-        Assert.True((await Email(email).RegisterAsync(TestSteps.Password)).Registered);
-        Assert.True(await _grains.GetGrain<IUserGrain>(Guid.NewGuid()).CreateAsync(NewEmail(), TestSteps.Password));
-
-        Assert.Equal(LoginStatus.Succeeded, (await Email(email).LoginAsync(TestSteps.Password, Owner)).Status);
-    }
-#pragma warning restore CS0618
-
     [Fact]
     public async Task A_login_of_an_unknown_email_answered_at_once_leaves_no_grain_loaded()
     {

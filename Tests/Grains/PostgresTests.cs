@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.TestingHost;
 using Sessions.Grains;
@@ -35,16 +36,34 @@ public sealed class PostgresClusterFixture : ClusterFixture
     }
 
     /// <summary>The stored payload of a session, or null when its row is gone.</summary>
-    public async Task<byte[]?> SessionRowAsync(Guid sessionId)
+    public Task<byte[]?> SessionRowAsync(Guid sessionId) => RowAsync("session", sessionId);
+
+    /// <summary>The stored payload of a user, or null when its row is gone.</summary>
+    public Task<byte[]?> UserRowAsync(Guid userId) => RowAsync("user", userId);
+
+    /// <summary>Overwrites a user's payload behind the grain's back, as a silo of another release would.</summary>
+    public async Task SetUserRowAsync(Guid userId, byte[] payload)
     {
-        await using var command = SessionRowCommand("SELECT payloadbinary FROM grainstate", sessionId);
+        await using var command = RowCommand("UPDATE grainstate SET payloadbinary = $4", "user", userId);
+        command.Parameters.Add(new() { Value = payload });
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
+
+    /// <summary>A stored payload read as the silo reads it.</summary>
+    public T Read<T>(byte[] payload) =>
+        new StateSerializer(((InProcessSiloHandle)Cluster.Primary!).SiloHost.Services.GetRequiredService<Serializer>())
+            .Deserialize<T>(new BinaryData(payload))!;
+
+    private async Task<byte[]?> RowAsync(string grainType, Guid id)
+    {
+        await using var command = RowCommand("SELECT payloadbinary FROM grainstate", grainType, id);
         return (byte[]?)await command.ExecuteScalarAsync();
     }
 
     /// <summary>Overwrites a session's row behind the grain's back, as another activation of it would.</summary>
     public async Task SetSessionRowAsync(Guid sessionId, byte[] payload, int version)
     {
-        await using var command = SessionRowCommand("UPDATE grainstate SET payloadbinary = $4, version = $5", sessionId);
+        await using var command = RowCommand("UPDATE grainstate SET payloadbinary = $4, version = $5", "session", sessionId);
         command.Parameters.Add(new() { Value = payload });
         command.Parameters.Add(new() { Value = version });
         Assert.Equal(1, await command.ExecuteNonQueryAsync());
@@ -52,15 +71,15 @@ public sealed class PostgresClusterFixture : ClusterFixture
 
     public async Task<int> SessionRowVersionAsync(Guid sessionId)
     {
-        await using var command = SessionRowCommand("SELECT version FROM grainstate", sessionId);
+        await using var command = RowCommand("SELECT version FROM grainstate", "session", sessionId);
         return (int)(await command.ExecuteScalarAsync())!;
     }
 
-    private Npgsql.NpgsqlCommand SessionRowCommand(string sql, Guid sessionId)
+    private Npgsql.NpgsqlCommand RowCommand(string sql, string grainType, Guid id)
     {
-        var bytes = sessionId.ToByteArray();
+        var bytes = id.ToByteArray();
         var command = Database.DataSource.CreateCommand(
-            sql + " WHERE serviceid = $1 AND graintypestring = 'session' AND grainidn0 = $2 AND grainidn1 = $3");
+            sql + $" WHERE serviceid = $1 AND graintypestring = '{grainType}' AND grainidn0 = $2 AND grainidn1 = $3");
         command.Parameters.Add(new() { Value = ServiceId });
         command.Parameters.Add(new() { Value = BitConverter.ToInt64(bytes, 0) });
         command.Parameters.Add(new() { Value = BitConverter.ToInt64(bytes, 8) });
@@ -79,6 +98,13 @@ public sealed class PostgresCluster : ICollectionFixture<PostgresClusterFixture>
 public sealed class PostgresTests(PostgresClusterFixture fixture)
 {
     private IGrainFactory Grains => fixture.Grains;
+
+    /// <summary>
+    /// A user row as 0.3 wrote it (these bytes are from 0.3's code) after a password change from session …01 whose
+    /// revocations of …02 and …03 were still owed, in PasswordChangeState.PendingRevocations.
+    /// </summary>
+    private const string OwedBy03UserRow =
+        "AQAAAAAAAAAAIOhAL293ZWQtYnktMC4zQGV4YW1wbGUuY29tQalBUUFBQUFJQUFZYWdBQUFBRUU1UW5UYUJvVngyenZwYUMwU0hwYkJZeUlTQmFXUFRPdkltQ0EwUFdHUm5hOUdMYy9FVTZJNzVEUG9BbU5zL3dRPT0hIAADQQl1c2Vy4OAhgAAA+LTISN4IgQAAAAAAAAAA4CIgAQdBIQAAAAoAAABAgAAAAAAAAAIggAAA25l6PzEJgQAAAAAAAAAA4EAhAAAACgAAAECAAAAAAAAAAyCAAADbmXo/MQmBAAAAAAAAAADgQCEAAAAKAAAAQIAAAAAAAAABIIAAANuZej8xCYEAAAAAAAAAAODgwQHgIegggAAA+LTISN4IgQAAAAAAAAAA4EEhAAAACgAAAECAAAAAAAAAASEgAAVBIQAAAAoAAABAgAAAAAAAAAJAIQAAAAoAAABAgAAAAAAAAAPg4OABAcEBAQEBAcEBwQEhIODg4A==";
 
     [Fact]
     public async Task The_schema_applies_again_and_holds_every_query_the_providers_need()
@@ -147,6 +173,32 @@ public sealed class PostgresTests(PostgresClusterFixture fixture)
         Assert.Equal(login.UserId, again.Grant!.UserId);
         Assert.Equal(2, (await Grains.GetGrain<IUserGrain>(login.UserId).GetSessionsAsync()).Length);
         Assert.False((await Grains.GetGrain<IEmailIndexGrain>(EmailIndex.KeyFor(email)).RegisterAsync(TestSteps.Registration("another password"))).Registered);
+    }
+
+    [Fact]
+    public async Task A_user_row_of_0_3_whose_password_change_still_owes_revocations_is_finished()
+    {
+        var userId = Guid.NewGuid();
+        Guid[] owed = [Guid.Parse("0a000000-0000-4000-8000-000000000002"), Guid.Parse("0a000000-0000-4000-8000-000000000003")];
+        var kept = Guid.Parse("0a000000-0000-4000-8000-000000000001");
+        const string email = "owed-by-0.3@example.com";
+        Assert.True(await Grains.GetGrain<IUserGrain>(userId).CreateAsync(new NewUser(email, "a hash", TestSteps.NoDeadline)));
+        foreach (var id in owed.Append(kept))
+            await Grains.GetGrain<ISessionGrain>(id).StartAsync(new SessionStart(userId, email, ["user"], "xunit", "127.0.0.1"));
+        await fixture.SetUserRowAsync(userId, Convert.FromBase64String(OwedBy03UserRow));
+        await fixture.RestartClusterAsync();
+
+        Assert.Equal([kept], (await Grains.GetGrain<IUserGrain>(userId).GetSessionsAsync()).Select(s => s.SessionId));
+
+        // Stored, not only in memory: the sessions' rows are revoked, and the user's row owes nothing.
+        foreach (var id in owed)
+            Assert.Equal(RevocationReason.PasswordChanged, fixture.Read<SessionState>((await fixture.SessionRowAsync(id))!).RevocationReason);
+        Assert.Null(fixture.Read<SessionState>((await fixture.SessionRowAsync(kept))!).RevokedAt);
+        var user = fixture.Read<UserState>((await fixture.UserRowAsync(userId))!);
+        Assert.Null(user.Owed);
+        Assert.Empty(user.PasswordChange!.PendingRevocations);
+        Assert.Equal(kept, user.PasswordChange.SessionId);
+        Assert.Equal([kept], user.Sessions.Keys);
     }
 
     [Fact]

@@ -199,7 +199,7 @@ public sealed class UserTests(MemoryClusterFixture fixture)
         var second = (await Email(email).LoginAsync(TestSteps.Password, Client)).Grant!;
         var user = _grains.GetGrain<IUserGrain>(first.UserId);
 
-        Assert.True(await user.RevokeSessionAsync(first.SessionId));
+        Assert.True(await user.RevokeSessionAsync(new SessionRevocation(first.SessionId, RevocationReason.RevokedByUser)));
 
         Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(first.RefreshToken)).Status);
         Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(second.RefreshToken)).Status);
@@ -212,9 +212,32 @@ public sealed class UserTests(MemoryClusterFixture fixture)
         var mine = await _grains.NewSessionAsync();
         var theirs = await _grains.NewSessionAsync();
 
-        Assert.False(await _grains.GetGrain<IUserGrain>(mine.UserId).RevokeSessionAsync(theirs.SessionId));
+        Assert.False(await _grains.GetGrain<IUserGrain>(mine.UserId).RevokeSessionAsync(new SessionRevocation(theirs.SessionId, RevocationReason.RevokedByUser)));
         Assert.Equal(RefreshStatus.Rotated, (await _grains.RefreshAsync(theirs.RefreshToken)).Status);
     }
+
+#pragma warning disable CS0618 // the 0.3 calls, which a cluster upgrading from 0.3 still makes
+    [Fact]
+    public async Task The_0_3_calls_with_plain_arguments_still_verify_and_revoke()
+    {
+        var email = NewEmail();
+        await Email(email).RegisterAsync(TestSteps.Registration());
+        var grants = new List<SessionGrant>();
+        for (var i = 0; i < 3; i++)
+            grants.Add((await Email(email).LoginAsync(TestSteps.Password, Client)).Grant!);
+        var user = _grains.GetGrain<IUserGrain>(grants[0].UserId);
+
+        Assert.True(await user.VerifyPasswordAsync(TestSteps.Password, TestSteps.NoDeadline));
+        Assert.False(await user.VerifyPasswordAsync("another password", TestSteps.NoDeadline));
+        Assert.True(await user.RevokeSessionAsync(grants[0].SessionId));
+        Assert.True(await user.RevokeSessionAsync(grants[1].SessionId, RevocationReason.RevokedByAdmin));
+        Assert.Equal(1, await user.RevokeAllSessionsAsync(RevocationReason.RevokedByAdmin));
+        Assert.Equal(0, await user.RevokeAllSessionsAsync());
+
+        foreach (var grant in grants)
+            Assert.Equal(RefreshStatus.Revoked, (await _grains.RefreshAsync(grant.RefreshToken)).Status);
+    }
+#pragma warning restore CS0618
 
     [Fact]
     public async Task Revoking_all_sessions_kills_every_token_of_every_family()
@@ -228,7 +251,7 @@ public sealed class UserTests(MemoryClusterFixture fixture)
         var other = await _grains.NewSessionAsync();
         var user = _grains.GetGrain<IUserGrain>(grants[0].UserId);
 
-        Assert.Equal(3, await user.RevokeAllSessionsAsync());
+        Assert.Equal(3, await user.RevokeAllSessionsAsync(new AllSessionsRevocation(RevocationReason.LogoutAll)));
 
         foreach (var token in grants.Select(g => g.RefreshToken).Append(rotated))
             Assert.False((await _grains.RefreshAsync(token)).Succeeded);
