@@ -121,6 +121,7 @@ public sealed class FaultTests(ITestOutputHelper output) : ProcessClusterTest(Si
         output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} silo {instance} stopped; starting it with {string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}"))}");
         silos[instance] = StartSilo(instance, settings);
         await WaitAsync(async () => await ActiveSilosAsync() == Silos, $"silo {instance} rejoined");
+        await WaitForSiloManagementAsync(instance);
         await Task.Delay(TimeSpan.FromSeconds(3));
     }
 

@@ -107,6 +107,8 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
     {
         var siloProcesses = Enumerable.Range(0, silos).Select(i => StartSilo(i, siloSettings)).ToList();
         await WaitAsync(async () => await ActiveSilosAsync() == silos, "silos joined");
+        for (var i = 0; i < silos; i++)
+            await WaitForSiloManagementAsync(i);
         var apiClients = Enumerable.Range(0, apis)
             .Select(j => new HttpClient { BaseAddress = new Uri(ApiUrl(j)), Timeout = TimeSpan.FromSeconds(30) }).ToList();
         for (var j = 0; j < apis; j++)
@@ -133,6 +135,16 @@ public abstract class ProcessClusterTest(int silos, int apis) : IAsyncLifetime
         Assert.Equal(0, figures.NoAnswer);
         Assert.True(figures.LastSuccess > faultOver, "a client made no progress after the fault");
         Assert.True(figures.LongestGap < TimeSpan.FromSeconds(10), $"a client went {figures.LongestGap.TotalSeconds:F1} s without a refresh");
+    }
+
+    /// <summary>
+    /// Until silo <paramref name="instance"/>'s management listener answers: it opens after the silo has joined the
+    /// membership table, so a scrape right after the join can find the port closed.
+    /// </summary>
+    protected async Task WaitForSiloManagementAsync(int instance)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{SiloManagementPort(instance)}"), Timeout = TimeSpan.FromSeconds(10) };
+        await WaitAsync(async () => await TryGetAsync(http, "/health/live") == HttpStatusCode.OK, $"silo {instance}'s management listener answering");
     }
 
     protected async Task<long> ActiveSilosAsync() =>

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.Storage;
-using Orleans.TestingHost;
 using Sessions.Grains;
 using Sessions.Storage;
 using Sessions.Tests.Infrastructure;
@@ -19,7 +18,7 @@ public sealed class BatchingGrainStorageTests(PostgresClusterFixture fixture)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
 
-    private IServiceProvider Silo => ((InProcessSiloHandle)fixture.Cluster.Primary!).SiloHost.Services;
+    private IServiceProvider Silo => fixture.Silo;
 
     private IGrainStorage Batching => Silo.GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains);
 

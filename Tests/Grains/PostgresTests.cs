@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Storage;
-using Orleans.TestingHost;
 using Sessions.Grains;
 using Sessions.Hosting;
 using Sessions.Storage;
@@ -15,7 +14,7 @@ public sealed class PostgresClusterFixture : ClusterFixture
     public PostgresDatabase Database { get; private set; } = null!;
 
     public StatePurger Purger =>
-        ((InProcessSiloHandle)Cluster.Primary!).SiloHost.Services.GetRequiredService<StatePurger>();
+        Silo.GetRequiredService<StatePurger>();
 
     public override async Task InitializeAsync()
     {
@@ -51,7 +50,7 @@ public sealed class PostgresClusterFixture : ClusterFixture
 
     /// <summary>A stored payload read as the silo reads it.</summary>
     public T Read<T>(byte[] payload) =>
-        new StateSerializer(((InProcessSiloHandle)Cluster.Primary!).SiloHost.Services.GetRequiredService<Serializer>())
+        new StateSerializer(Silo.GetRequiredService<Serializer>())
             .Deserialize<T>(new BinaryData(payload))!;
 
     private async Task<byte[]?> RowAsync(string grainType, Guid id)
@@ -229,7 +228,7 @@ public sealed class PostgresTests(PostgresClusterFixture fixture)
     [Fact]
     public async Task Concurrent_first_writes_and_stale_writes_through_the_provider_are_clean_conflicts()
     {
-        var storage = ((InProcessSiloHandle)fixture.Cluster.Primary!).SiloHost.Services
+        var storage = fixture.Silo
             .GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains);
         var grainId = GrainId.Create("race", Guid.NewGuid().ToString("N"));
 
