@@ -21,6 +21,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+source scripts/lib.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 only=${1:-all}
 seconds=${BENCH_SECONDS:-20}
@@ -31,8 +32,7 @@ mkdir -p "$logs"
 started_postgres=false
 [ "$only" = statements ] && export SESSIONS_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements"
 if ! scripts/postgres.sh status; then scripts/postgres.sh start; started_postgres=true; fi
-psql_() { "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql" -X -q -h 127.0.0.1 -p "${SESSIONS_PG_PORT:-55432}" -U postgres "$@"; }
-psql_ -d postgres -c "DROP DATABASE IF EXISTS sessions_bench WITH (FORCE)"
+pg_psql -d postgres -c "DROP DATABASE IF EXISTS sessions_bench WITH (FORCE)"
 scripts/postgres.sh database sessions_bench
 connection="$(scripts/postgres.sh url sessions_bench)${BENCH_CONNECTION_OPTIONS:+;$BENCH_CONNECTION_OPTIONS}"
 dotnet build Sessions.sln -c Release -v quiet -nologo >"$logs/build.log" 2>&1 || { tail -n 30 "$logs/build.log"; exit 1; }
@@ -61,10 +61,7 @@ start_silo() { # extra environment assignments as arguments
 }
 stop_silo() { [ -z "$silo_pid" ] || { kill "$silo_pid" 2>/dev/null || true; wait "$silo_pid" 2>/dev/null || true; silo_pid=""; }; }
 wait_ready() {
-  for _ in $(seq 1 90); do
-    curl -fs "$api_url/health/ready" >/dev/null 2>&1 && return 0
-    sleep 1
-  done
+  wait_for_url "$api_url/health/ready" 90 && return 0
   echo "the Api did not become ready: $(curl -s "$api_url/health/ready")" >&2; tail -n 20 "$logs/silo.log" "$logs/api.log" >&2; exit 1
 }
 cleanup() {
@@ -75,7 +72,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 start_silo
-wait_gateway() { for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/$gateway_port) 2>/dev/null && return 0; sleep 1; done; }
+wait_gateway() { wait_for_port "$gateway_port" 60 || true; } # a slow gateway is left to wait_ready
 wait_gateway
 start_api() { # extra environment assignments as arguments
   (cd Api/bin/Release/net10.0 && exec env Management__Port="${BENCH_API_MANAGEMENT_PORT:-8090}" "$@" dotnet Api.dll --urls "$api_url") >>"$logs/api.log" 2>&1 &
@@ -96,7 +93,7 @@ start_seed() { # in a copy of its own under .local, with its locked dependencies
   # A cheap bcrypt cost only makes the users' setup quick; refresh does no hashing.
   (cd "$copy" && SEED_KEYOBJECT_SECRETS=1 PORT=${seed_url##*:} BCRYPT_ROUNDS=4 exec node server.js) >>"$logs/seed.log" 2>&1 &
   seed_pid=$!
-  for _ in $(seq 1 30); do curl -fs "$seed_url/health" >/dev/null 2>&1 && return 0; sleep 1; done
+  wait_for_url "$seed_url/health" 30 && return 0
   echo "the seed server did not start" >&2; tail -n 20 "$logs/seed.log" >&2; exit 1
 }
 seed_args=()
@@ -155,10 +152,10 @@ echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | 
 if [ "$only" = floods ]; then floods; exit 0; fi
 if [ "$only" = statements ]; then
   # Counted from the start, logins and warm-up included: 64 logins beside tens of thousands of refreshes.
-  psql_ -d sessions_bench -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null
+  pg_psql -d sessions_bench -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null
   bench refresh --users 64 --seconds "$seconds"
   echo
-  psql_ -d sessions_bench -c "SELECT calls, round(total_exec_time::numeric / calls, 3) AS mean_ms, round(total_exec_time::numeric) AS total_ms,
+  pg_psql -d sessions_bench -c "SELECT calls, round(total_exec_time::numeric / calls, 3) AS mean_ms, round(total_exec_time::numeric) AS total_ms,
     shared_blks_hit + shared_blks_read AS blocks, wal_records, left(regexp_replace(query, '\s+', ' ', 'g'), 90) AS query
     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'sessions_bench') ORDER BY total_exec_time DESC LIMIT 8"
   exit 0

@@ -12,9 +12,10 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+source scripts/lib.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 state="$repo/.local/cluster"
-psql_() { "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql" -X -q -tA -h 127.0.0.1 -p "${SESSIONS_PG_PORT:-55432}" -U postgres -d sessions "$@"; }
+psql_() { pg_psql -tA -d sessions "$@"; }
 
 up() {
   local silos=${1:-3} apis=${2:-2} prometheus=${3:-}
@@ -50,8 +51,7 @@ up() {
   done
   for j in $(seq 0 $((apis - 1))); do
     local url="http://127.0.0.1:$((5080 + j))"
-    for _ in $(seq 1 90); do curl -fs "$url/health/ready" >/dev/null 2>&1 && break; sleep 1; done
-    curl -fs "$url/health/ready" >/dev/null || { echo "api $j is not ready: $(curl -s "$url/health/ready")" >&2; exit 1; }
+    wait_for_url "$url/health/ready" 90 || { echo "api $j is not ready: $(curl -s "$url/health/ready")" >&2; exit 1; }
   done
   [ "$prometheus" = --prometheus ] && start_prometheus "$silos" "$apis"
   echo "cluster up: $silos silos, $apis Api nodes; stop it with scripts/cluster.sh down"
@@ -78,7 +78,7 @@ start_prometheus() {
   "$bin" --config.file="$state/prometheus.yml" --storage.tsdb.path="$state/prometheus" \
     --web.listen-address=127.0.0.1:9090 >"$state/prometheus.log" 2>&1 &
   echo "prometheus $!" >>"$state/nodes"
-  for _ in $(seq 1 30); do curl -fs http://127.0.0.1:9090/-/ready >/dev/null 2>&1 && break; sleep 1; done
+  wait_for_url http://127.0.0.1:9090/-/ready 30 || true
   echo "prometheus: http://127.0.0.1:9090 (log $state/prometheus.log, pid $!)"
 }
 

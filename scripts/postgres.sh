@@ -15,6 +15,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$repo/scripts/lib.sh"
 port=${SESSIONS_PG_PORT:-55432}
 data=${SESSIONS_PG_DATA:-$repo/.local/pg}
 
@@ -22,15 +23,11 @@ say() { echo "postgres: $*" >&2; }
 die() { say "$*"; exit 1; }
 
 find_bin() {
-  local dir
-  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-  if [ -z "$dir" ]; then
-    [ "$(id -u)" = 0 ] || die "PostgreSQL is not installed. Install it (Debian: sudo apt-get install -y postgresql) and run again."
-    say "PostgreSQL is not installed; installing the Debian package"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-    dir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-  fi
-  echo "$dir"
+  pg_bin_dir && return
+  [ "$(id -u)" = 0 ] || die "PostgreSQL is not installed. Install it (Debian: sudo apt-get install -y postgresql) and run again."
+  say "PostgreSQL is not installed; installing the Debian package"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  pg_bin_dir || die "the postgresql package installed no /usr/lib/postgresql/*/bin"
 }
 
 bin=$(find_bin)
@@ -49,7 +46,7 @@ as_owner() {
   if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
-psql_() { "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres "$@"; }
+psql_() { pg_psql -v ON_ERROR_STOP=1 "$@"; }
 
 running() { as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 

@@ -8,6 +8,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+source scripts/lib.sh
 mode=${1:-separate}
 [ "$mode" = separate ] || [ "$mode" = cohosted ] || { echo "usage: $0 [separate|cohosted]" >&2; exit 2; }
 command -v perf >/dev/null || { echo "perf is missing (Debian: apt-get install -y linux-perf)" >&2; exit 1; }
@@ -18,8 +19,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_PerfMapEnabled=1 DOT
 
 started_postgres=false
 if ! scripts/postgres.sh status; then scripts/postgres.sh start; started_postgres=true; fi
-"$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql" -X -q -h 127.0.0.1 -p "${SESSIONS_PG_PORT:-55432}" -U postgres -d postgres \
-  -c "DROP DATABASE IF EXISTS sessions_profile WITH (FORCE)"
+pg_psql -d postgres -c "DROP DATABASE IF EXISTS sessions_profile WITH (FORCE)"
 scripts/postgres.sh database sessions_profile
 dotnet build Sessions.sln -c Release -v quiet -nologo >"$out/build.log" 2>&1 || { tail -n 30 "$out/build.log"; exit 1; }
 
@@ -43,13 +43,13 @@ silo=""
 if [ "$mode" = separate ]; then
   (cd Silo/bin/Release/net10.0 && exec dotnet Silo.dll) >"$out/silo.log" 2>&1 &
   silo=$!; pids+=("$silo")
-  for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/30200) 2>/dev/null && break; sleep 1; done
+  wait_for_port 30200 60 || true
   (cd Api/bin/Release/net10.0 && exec dotnet Api.dll --urls http://127.0.0.1:5180) >"$out/api.log" 2>&1 &
 else
   (cd Api/bin/Release/net10.0 && exec env Api__HostsSilo=true dotnet Api.dll --urls http://127.0.0.1:5180) >"$out/api.log" 2>&1 &
 fi
 api=$!; pids+=("$api")
-for _ in $(seq 1 90); do curl -fs http://127.0.0.1:5180/health/ready >/dev/null 2>&1 && break; sleep 1; done
+wait_for_url http://127.0.0.1:5180/health/ready 90 || true
 
 dotnet Bench/bin/Release/net10.0/Bench.dll refresh --users 64 --seconds 40 --warmup 10 --url http://127.0.0.1:5180 \
   --pids "api=$api${silo:+,silo=$silo},postgres=$(scripts/postgres.sh pid)" >"$out/$mode.row" &

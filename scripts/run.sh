@@ -8,6 +8,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+source scripts/lib.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 api_url=${SESSIONS_API_URL:-http://127.0.0.1:5080}
 sample_url=${SESSIONS_SAMPLE_API_URL:-http://127.0.0.1:5081}
@@ -73,22 +74,17 @@ fi
 (cd Silo/bin/Release/net10.0 && exec dotnet Silo.dll) >"$logs/silo.log" 2>&1 &
 silo_pid=$!
 pids+=($!)
-for _ in $(seq 1 60); do
-  if (exec 3<>/dev/tcp/127.0.0.1/30000) 2>/dev/null; then break; fi
-  kill -0 "$silo_pid" 2>/dev/null || { tail -n 30 "$logs/silo.log"; echo "the silo exited (log: $logs/silo.log)"; exit 1; }
-  sleep 1
-done
+# A silo slow to open its gateway is left to the Api's wait below; one that exited is not.
+wait_for_port 30000 60 "$silo_pid" || [ $? = 1 ] || { tail -n 30 "$logs/silo.log"; echo "the silo exited (log: $logs/silo.log)"; exit 1; }
 echo "silo: gateway 127.0.0.1:30000, silo port 127.0.0.1:11111, management http://127.0.0.1:8100 (/metrics, /dashboard) (log: $logs/silo.log)"
 
 (cd Api/bin/Release/net10.0 && exec dotnet Api.dll --urls "$api_url") >"$logs/api.log" 2>&1 &
 api_pid=$!
 pids+=($!)
-for _ in $(seq 1 60); do
-  if curl -fs "$api_url/health/ready" >/dev/null 2>&1; then break; fi
-  kill -0 "$api_pid" 2>/dev/null || { tail -n 30 "$logs/api.log"; echo "the Api exited (log: $logs/api.log)"; exit 1; }
-  sleep 1
-done
-curl -fs "$api_url/health/ready" >/dev/null || echo "warning: the Api is not ready yet: $(curl -s "$api_url/health/ready")"
+wait_for_url "$api_url/health/ready" 60 "$api_pid" || case $? in
+  1) echo "warning: the Api is not ready yet: $(curl -s "$api_url/health/ready")" ;;
+  *) tail -n 30 "$logs/api.log"; echo "the Api exited (log: $logs/api.log)"; exit 1 ;;
+esac
 echo "api: $api_url, issuer $issuer, management http://127.0.0.1:8090 (/metrics) (log: $logs/api.log)"
 
 # Not waited on below: the service runs on without the sample.
@@ -96,8 +92,7 @@ echo "api: $api_url, issuer $issuer, management http://127.0.0.1:8090 (/metrics)
   Sessions__Introspection__ClientSecret="$sample_secret" Cors__Origins__0="$api_url" ASPNETCORE_ENVIRONMENT=Development \
   dotnet AspNetApi.dll --urls "$sample_url") >"$logs/sample-api.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 30); do curl -fs "$sample_url/health" >/dev/null 2>&1 && break; sleep 1; done
-if curl -fs "$sample_url/health" >/dev/null 2>&1; then
+if wait_for_url "$sample_url/health" 30; then
   echo "your API: $sample_url (samples/aspnet-api, instant revocation) (log: $logs/sample-api.log)"
 else
   echo "warning: samples/aspnet-api did not start at $sample_url (log: $logs/sample-api.log); the demo's Your API card will say so"

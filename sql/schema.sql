@@ -1,5 +1,5 @@
 -- Sessions: PostgreSQL schema for Orleans' ADO.NET grain storage and clustering (Orleans 10.4.2, Npgsql).
--- Written for this project to the query contract in shared/ORLEANS-ADONET.md. Idempotent: every
+-- Written for this project to the query contract of Orleans' ADO.NET providers (sql/README.md). Idempotent: every
 -- statement can run again, and scripts/postgres.sh applies the whole file in one transaction.
 -- Processes load OrleansQuery once at start: restart silos and clients after changing a query.
 
