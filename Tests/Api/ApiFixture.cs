@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.Hosting;
+using Orleans.TestingHost;
 using Sessions.Api.Http;
 using Sessions.Api.Keys;
 using Sessions.Grains;
@@ -13,7 +14,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests.Api;
 
 /// <summary>
-/// The real Api (WebApplicationFactory) as an Orleans client of a one-silo in-process test cluster, both on one
+/// The real Api (WebApplicationFactory) as an Orleans client of a one-silo TestCluster, both on one
 /// fake session clock. Storage behaves like memory storage until a test tells it to fail.
 /// </summary>
 public class ApiFixture : ClusterFixture
@@ -37,6 +38,9 @@ public class ApiFixture : ClusterFixture
 
     protected override void ConfigureSilo(ISiloBuilder silo) => silo.AddIncomingGrainCallFilter(Held);
 
+    protected override void ConfigureCluster(TestClusterBuilder builder) =>
+        builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
@@ -58,7 +62,7 @@ public class ApiFixture : ClusterFixture
         ["Cluster:Clustering"] = "Localhost",
         ["Cluster:ClusterId"] = Cluster.Options.ClusterId,
         ["Cluster:ServiceId"] = ServiceId,
-        ["Cluster:GatewayPort"] = Cluster.Silos[0].GatewayAddress.Endpoint.Port.ToString(CultureInfo.InvariantCulture),
+        ["Cluster:GatewayPort"] = Cluster.Options.BaseGatewayPort.ToString(CultureInfo.InvariantCulture),
         ["Api:KeyEncryptionKey"] = KeyEncryptionKey,
         ["Api:Issuer"] = Issuer,
         ["Api:ErrorDocsUrl"] = ErrorDocsUrl,

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.Storage;
+using Orleans.TestingHost;
 using Sessions.Grains;
 using Sessions.Storage;
 using Sessions.Tests.Infrastructure;
@@ -18,7 +19,7 @@ public sealed class BatchingGrainStorageTests(PostgresClusterFixture fixture)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
 
-    private IServiceProvider Silo => fixture.Silo;
+    private IServiceProvider Silo => ((InProcessSiloHandle)fixture.Cluster.Primary!).SiloHost.Services;
 
     private IGrainStorage Batching => Silo.GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains);
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Storage;
+using Orleans.TestingHost;
 using Sessions.Grains;
 using Sessions.Hosting;
 using Sessions.Storage;
@@ -14,7 +15,7 @@ public sealed class PostgresClusterFixture : ClusterFixture
     public PostgresDatabase Database { get; private set; } = null!;
 
     public StatePurger Purger =>
-        Silo.GetRequiredService<StatePurger>();
+        ((InProcessSiloHandle)Cluster.Primary!).SiloHost.Services.GetRequiredService<StatePurger>();
 
     public override async Task InitializeAsync()
     {
@@ -50,7 +51,7 @@ public sealed class PostgresClusterFixture : ClusterFixture
 
     /// <summary>A stored payload read as the silo reads it.</summary>
     public T Read<T>(byte[] payload) =>
-        new StateSerializer(Silo.GetRequiredService<Serializer>())
+        new StateSerializer(((InProcessSiloHandle)Cluster.Primary!).SiloHost.Services.GetRequiredService<Serializer>())
             .Deserialize<T>(new BinaryData(payload))!;
 
     private async Task<byte[]?> RowAsync(string grainType, Guid id)
@@ -228,7 +229,7 @@ public sealed class PostgresTests(PostgresClusterFixture fixture)
     [Fact]
     public async Task Concurrent_first_writes_and_stale_writes_through_the_provider_are_clean_conflicts()
     {
-        var storage = fixture.Silo
+        var storage = ((InProcessSiloHandle)fixture.Cluster.Primary!).SiloHost.Services
             .GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains);
         var grainId = GrainId.Create("race", Guid.NewGuid().ToString("N"));
 

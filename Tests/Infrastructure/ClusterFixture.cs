@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,8 +12,8 @@ using Sessions.Storage;
 namespace Sessions.Tests.Infrastructure;
 
 /// <summary>
-/// A one-silo in-process test cluster (Orleans' InProcessTestClusterBuilder) whose session rules run on a fake clock
-/// of its own. Subclasses choose the grain storage. Tests in one collection share the cluster and run one at a time.
+/// A one-silo TestCluster whose session rules run on a fake clock of its own. Subclasses choose
+/// the grain storage. Tests in one collection share the cluster and run one at a time.
 /// </summary>
 public abstract class ClusterFixture : IAsyncLifetime
 {
@@ -24,27 +25,35 @@ public abstract class ClusterFixture : IAsyncLifetime
     public const int MaxActiveSessions = 5;
     public static readonly TimeSpan FailedLoginWindow = TimeSpan.FromMinutes(15);
 
+    private static readonly ConcurrentDictionary<string, ClusterFixture> Fixtures = new();
+    private readonly string _key = Guid.NewGuid().ToString("N");
+
     public CapturedLogs Logs { get; } = new();
     public CountingPasswordHasher Passwords { get; } = new();
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public TestCluster Cluster { get; private set; } = null!;
     public IGrainFactory Grains => Cluster.Client;
-
-    /// <summary>The services of the (one) silo.</summary>
-    public IServiceProvider Silo => Cluster.Silos[0].ServiceProvider;
 
     /// <summary>Stable across clusters of one fixture, so a restarted cluster reads the same rows.</summary>
     public string ServiceId { get; } = "sessions-test-" + Guid.NewGuid().ToString("N")[..8];
 
     protected abstract void ConfigureStorage(ISiloBuilder silo);
 
-    protected virtual void ConfigureCluster(InProcessTestClusterBuilder builder) { }
+    protected virtual void ConfigureCluster(TestClusterBuilder builder) { }
 
     protected virtual void ConfigureSilo(ISiloBuilder silo) { }
 
-    public virtual async Task InitializeAsync() => Cluster = await StartClusterAsync();
+    public virtual async Task InitializeAsync()
+    {
+        Fixtures[_key] = this;
+        Cluster = await StartClusterAsync();
+    }
 
-    public virtual async Task DisposeAsync() => await Cluster.DisposeAsync();
+    public virtual async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        Fixtures.TryRemove(_key, out _);
+    }
 
     /// <summary>Stops the cluster and starts a new one on the same storage: every grain reads its state again.</summary>
     public async Task RestartClusterAsync()
@@ -54,20 +63,12 @@ public abstract class ClusterFixture : IAsyncLifetime
         Cluster = await StartClusterAsync();
     }
 
-    private async Task<InProcessTestCluster> StartClusterAsync()
+    private async Task<TestCluster> StartClusterAsync()
     {
-        var builder = new InProcessTestClusterBuilder(1);
+        var builder = new TestClusterBuilder(1);
         builder.Options.ServiceId = ServiceId;
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.Services.AddKeyedSingleton<TimeProvider>(SessionClock.Key, Clock);
-            silo.Services.AddSingleton<ILoggerProvider>(Logs);
-            silo.Services.AddSessionGrains(SessionSettings());
-            silo.Services.AddSingleton<IPasswordHasher<UserState>>(Passwords);
-            ConfigureStorage(silo);
-            silo.AddActivityPropagation();
-            ConfigureSilo(silo);
-        });
+        builder.Properties["FixtureKey"] = _key;
+        builder.AddSiloBuilderConfigurator<Configurator>();
         ConfigureCluster(builder);
         var cluster = builder.Build();
         await cluster.DeployAsync();
@@ -85,6 +86,21 @@ public abstract class ClusterFixture : IAsyncLifetime
         ["Sessions:FailedLoginWindow"] = FailedLoginWindow.ToString(),
         ["Sessions:RefreshTokenPepper"] = Convert.ToBase64String(new byte[32]),
     }).Build();
+
+    private sealed class Configurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder silo)
+        {
+            var fixture = Fixtures[silo.Configuration["FixtureKey"]!];
+            silo.Services.AddKeyedSingleton<TimeProvider>(SessionClock.Key, fixture.Clock);
+            silo.Services.AddSingleton<ILoggerProvider>(fixture.Logs);
+            silo.Services.AddSessionGrains(SessionSettings());
+            silo.Services.AddSingleton<IPasswordHasher<UserState>>(fixture.Passwords);
+            fixture.ConfigureStorage(silo);
+            silo.AddActivityPropagation();
+            fixture.ConfigureSilo(silo);
+        }
+    }
 }
 
 /// <summary>Grain state in silo memory, through the same payload serializer as production.</summary>
