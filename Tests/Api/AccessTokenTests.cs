@@ -8,11 +8,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Sessions.Api.Keys;
+using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
 
 /// <summary>Access tokens as issued, and every forgery docs/http-api.md#access-token says must be a 401 at a protected endpoint.</summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 public sealed class AccessTokenTests(ApiFixture fixture)
 {

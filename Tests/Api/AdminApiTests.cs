@@ -12,7 +12,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests.Api;
 
 /// <summary>The admin API as docs/http-api.md#admin-api states it: who may call, the user object, roles, disabling, sessions.</summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 public sealed class AdminApiTests(ApiFixture fixture)
 {

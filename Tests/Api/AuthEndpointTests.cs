@@ -7,7 +7,7 @@ using Sessions.Api.Auth;
 namespace Sessions.Tests.Api;
 
 /// <summary>Register, login, refresh, logout and logout-all, as docs/http-api.md#endpoints specifies them on the wire.</summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 public sealed class AuthEndpointTests(ApiFixture fixture)
 {

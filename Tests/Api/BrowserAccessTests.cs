@@ -8,7 +8,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests.Api;
 
 /// <summary>docs/http-api.md#browsers-on-other-origins-cors, and the headers every browser-facing answer carries.</summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 public sealed class BrowserAccessTests(ApiFixture fixture)
 {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Primitives;
 using Sessions.Api.Tokens;
+using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
 
@@ -10,7 +11,7 @@ namespace Sessions.Tests.Api;
 /// Several refresh_token cookies in one request, as a browser sends when a sibling subdomain plants one
 /// (Domain=) next to ours: each is tried, the one that works answers, and a bad one never clears the good one.
 /// </summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 public sealed class DuplicateCookieTests(ApiFixture fixture)
 {

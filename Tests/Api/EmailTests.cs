@@ -9,7 +9,7 @@ namespace Sessions.Tests.Api;
 /// Address verification and password reset (docs/http-api.md#email-verification-and-password-reset) with mail sent by
 /// MailKit over a socket to a real SMTP server in the test process.
 /// </summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Disposed in IAsyncLifetime.DisposeAsync.")]
 public sealed class EmailTests(ApiFixture fixture) : IAsyncLifetime

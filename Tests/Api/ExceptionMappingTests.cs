@@ -10,7 +10,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests.Api;
 
 /// <summary>A request its client aborted is the client's doing, not an outage: no Warning, no 503.</summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 public sealed class ExceptionMappingTests : IDisposable
 {
     private readonly CapturedLogs _logs = new(LogLevel.Debug);

@@ -16,7 +16,7 @@ namespace Sessions.Tests.Api;
 /// a closed connection, never a 500, and never logged as a server error. TestServer does not parse
 /// framing, so these tests send raw bytes to the real Api on a real Kestrel loopback port.
 /// </summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 public sealed class HttpFramingTests(ApiFixture fixture) : IAsyncLifetime
 {

@@ -9,7 +9,7 @@ namespace Sessions.Tests.Api;
 /// docs/http-api.md#register: emails compared after NFKC and case folding, emails with
 /// hidden characters refused, user agents stored, listed and logged without control characters.
 /// </summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 public sealed class IdentityHygieneTests(ApiFixture fixture)
 {

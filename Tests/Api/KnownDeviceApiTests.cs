@@ -14,7 +14,7 @@ namespace Sessions.Tests.Api;
 /// account-wide ceiling, which then holds back every address without a device token, and never the owner's devices,
 /// whether the device token travels in a cookie or in the body.
 /// </summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 public sealed class KnownDeviceApiTests(ApiFixture fixture) : IAsyncLifetime
 {

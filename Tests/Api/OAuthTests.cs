@@ -12,7 +12,7 @@ namespace Sessions.Tests.Api;
 /// Discovery, backend clients, introspection and revocation as docs/http-api.md#issuer-and-discovery,
 /// #backend-clients, #introspection and #revocation state them.
 /// </summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 public sealed class OAuthTests(ApiFixture fixture)
 {

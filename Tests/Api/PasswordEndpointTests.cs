@@ -7,7 +7,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests.Api;
 
 /// <summary>POST /auth/password as docs/http-api.md#change-password says, on the wire: every answer it names, and a storage failure in the middle.</summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 public sealed class PasswordEndpointTests(ApiFixture fixture)
 {

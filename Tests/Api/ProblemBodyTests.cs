@@ -1,9 +1,10 @@
 using Sessions.Api.Http;
+using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
 
 /// <summary>docs/http-api.md#errors on the wire: the catalogue's title and a type linking to the code's row, ours and the framework's answers alike.</summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 public sealed class ProblemBodyTests(ApiFixture fixture)
 {

@@ -10,7 +10,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests.Api;
 
 /// <summary>docs/http-api.md#rate-limits: per-address limits, trusted proxies and IPv6 prefixes.</summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 public sealed class RateLimitTests(ApiFixture fixture)
 {

@@ -1,9 +1,10 @@
 using System.Net;
+using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
 
 /// <summary>Readiness (docs/design.md#readiness) asks whether this Api node reaches a live silo, not whether the silo hosting one grain answers.</summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 public sealed class ReadinessTests(ApiFixture fixture)
 {

@@ -9,7 +9,7 @@ using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
 
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 [Collection(ApiCluster.Name)]
 public sealed class SigningKeyRotationTests(ApiFixture fixture)
 {

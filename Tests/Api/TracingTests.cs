@@ -33,7 +33,7 @@ public sealed class PostgresApiFixture : ApiFixture
 }
 
 /// <summary>One trace (docs/operations.md#exporters) from the HTTP request through the grain call to the SQL statement, and no secret in it.</summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 public sealed class TracingTests(PostgresApiFixture fixture) : IClassFixture<PostgresApiFixture>
 {
     [Fact]

@@ -9,7 +9,7 @@ namespace Sessions.Tests.Browser;
 /// project started from (refresh token in an HttpOnly cookie, access token only in memory, silent refresh,
 /// many tabs), working end to end.
 /// </summary>
-[Trait("Category", "browser")]
+[Layer(Layer.Browser)]
 [Collection(BrowserCluster.Name)]
 public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper output)
 {

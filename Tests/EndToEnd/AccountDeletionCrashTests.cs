@@ -10,7 +10,7 @@ namespace Sessions.Tests.EndToEnd;
 /// during and after its writes. Whatever the silo had stored when it died, the email is never free while a session of
 /// the account still refreshes, and the client's retry (or the next call) finishes the deletion.
 /// </summary>
-[Trait("Category", "end-to-end")]
+[Layer(Layer.EndToEnd)]
 public sealed class AccountDeletionCrashTests(ITestOutputHelper output) : ProcessClusterTest(silos: 1, apis: 1)
 {
     private const int SessionsPerUser = 12;

@@ -11,7 +11,7 @@ namespace Sessions.Tests.EndToEnd;
 /// cluster with a plain silo and a plain Api node. Ports are kept for two silos: the plain silo is instance 0, the
 /// co-hosted node's silo instance 1.
 /// </summary>
-[Trait("Category", "end-to-end")]
+[Layer(Layer.EndToEnd)]
 public sealed class CoHostingTests() : ProcessClusterTest(silos: 2, apis: 2)
 {
     private const int CoHosted = 1;

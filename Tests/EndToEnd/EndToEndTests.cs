@@ -9,7 +9,7 @@ namespace Sessions.Tests.EndToEnd;
 /// The real Silo and Api processes on loopback, clustered through PostgreSQL as in production,
 /// driven over HTTP by a client written from docs/http-api.md.
 /// </summary>
-[Trait("Category", "end-to-end")]
+[Layer(Layer.EndToEnd)]
 public sealed class EndToEndTests() : ProcessClusterTest(silos: 1, apis: 1)
 {
     protected override Dictionary<string, string> Environment() =>

@@ -11,7 +11,7 @@ namespace Sessions.Tests.EndToEnd;
 /// The faults of docs/operations.md#the-fault-suite-and-its-figures, each on its own cluster of real processes: 3 silos and 2 Api nodes clustered through
 /// PostgreSQL with the shipped failover settings, and 32 clients refreshing in a loop (<see cref="RefreshLoad"/>).
 /// </summary>
-[Trait("Category", "fault")]
+[Layer(Layer.Fault)]
 [Collection(Alone.Name)]
 public sealed class FaultTests(ITestOutputHelper output) : ProcessClusterTest(Silos, Apis)
 {
@@ -147,7 +147,7 @@ public sealed class Alone
 /// a few seconds mid-run. While it is down the answer is 503; after, every client continues with its latest token,
 /// and users who tried to log in or register meanwhile do so at once (no grain stays wedged).
 /// </summary>
-[Trait("Category", "fault")]
+[Layer(Layer.Fault)]
 [Collection(Alone.Name)]
 public sealed class DatabaseOutageTests(ITestOutputHelper output) : PrivatePostgresClusterTest(silos: 3, apis: 2)
 {

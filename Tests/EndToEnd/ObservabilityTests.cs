@@ -9,7 +9,7 @@ namespace Sessions.Tests.EndToEnd;
 /// Real traffic through a real silo and Api, then each node's Prometheus endpoint, on its management port,
 /// shows our counters moved by the right amounts with the right tags (and the platform's meters beside them).
 /// </summary>
-[Trait("Category", "end-to-end")]
+[Layer(Layer.EndToEnd)]
 [Collection(Alone.Name)]
 public sealed class ObservabilityTests(ITestOutputHelper output) : PrivatePostgresClusterTest(silos: 1, apis: 1)
 {

@@ -75,7 +75,7 @@ public sealed class SampleCluster() : ProcessClusterTest(silos: 1, apis: 3)
     private static HttpClient Client(string url) => new() { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
 }
 
-[Trait("Category", "end-to-end")]
+[Layer(Layer.EndToEnd)]
 public sealed class ResourceServerSampleTests(SampleCluster cluster) : IClassFixture<SampleCluster>
 {
     private static async Task<HttpStatusCode> CallAsync(string sample, string path, string? accessToken)

@@ -6,7 +6,7 @@ namespace Sessions.Tests.EndToEnd;
 /// scripts/run.sh stops on the way out only what it started: a PostgreSQL it found running stays running, and one it
 /// started is stopped even when the build fails. A stand-in `dotnet` builds (or fails to) and runs nothing.
 /// </summary>
-[Trait("Category", "end-to-end")]
+[Layer(Layer.EndToEnd)]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class RunScriptTests : IDisposable
 {

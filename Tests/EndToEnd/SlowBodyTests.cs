@@ -14,7 +14,7 @@ namespace Sessions.Tests.EndToEnd;
 /// trickle it in above Kestrel's minimum data rate: had the Api buffered what was announced, that is 300 MB and
 /// OutOfMemoryException 500s. Honest clients are served throughout.
 /// </summary>
-[Trait("Category", "end-to-end")]
+[Layer(Layer.EndToEnd)]
 public sealed class SlowBodyTests(ITestOutputHelper output) : ProcessClusterTest(silos: 1, apis: 1)
 {
     private const int Connections = 300;

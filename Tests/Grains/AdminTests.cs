@@ -9,7 +9,7 @@ namespace Sessions.Tests;
 /// in the middle, and when logins and refreshes race them: none leaves a session alive that should be dead, and a
 /// deletion never frees the email while a session lives, nor leaves the email naming a deleted user.
 /// </summary>
-[Trait("Category", "grains")]
+[Layer(Layer.Grains)]
 [Collection(FaultyStorageCluster.Name)]
 public sealed class AdminTests(FaultyStorageClusterFixture fixture) : IDisposable
 {

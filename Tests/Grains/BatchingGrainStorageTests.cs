@@ -13,7 +13,7 @@ namespace Sessions.Tests;
 /// write's own ETag answer inside a shared commit, and a batch whose connection dies. A batch is held in flight by
 /// locking one of its rows from a transaction of the test's own.
 /// </summary>
-[Trait("Category", "grains")]
+[Layer(Layer.Grains)]
 [Collection(PostgresCluster.Name)]
 public sealed class BatchingGrainStorageTests(PostgresClusterFixture fixture)
 {

@@ -11,7 +11,7 @@ namespace Sessions.Tests;
 /// Two silos built exactly as Silo/Program.cs builds them, in AdoNet clustering mode, and a client
 /// that finds them through the same membership table: our membership SQL under real Orleans.
 /// </summary>
-[Trait("Category", "grains")]
+[Layer(Layer.Grains)]
 public sealed class ClusterMembershipTests : IAsyncLifetime
 {
     private readonly string _clusterId = "cluster-" + Guid.NewGuid().ToString("N")[..8];

@@ -8,7 +8,7 @@ namespace Sessions.Tests;
 /// docs/http-api.md#dpop-sender-constrained-tokens, at grain level: the session grain holds the bound key's thumbprint and decides binding and replay
 /// alone, from the proof summaries the Api passes on (the Api's own checks are DpopApiTests').
 /// </summary>
-[Trait("Category", "grains")]
+[Layer(Layer.Grains)]
 [Collection(MemoryCluster.Name)]
 public sealed class DpopSessionTests(MemoryClusterFixture fixture) : IDisposable
 {

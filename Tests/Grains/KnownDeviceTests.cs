@@ -7,7 +7,7 @@ namespace Sessions.Tests;
 /// device's own failures only, so strangers' guessing spread over many addresses, which holds the account-wide
 /// ceiling, never locks the owner out; and work for callers that left is not done.
 /// </summary>
-[Trait("Category", "grains")]
+[Layer(Layer.Grains)]
 [Collection(MemoryCluster.Name)]
 public sealed class KnownDeviceTests(MemoryClusterFixture fixture)
 {

@@ -8,7 +8,7 @@ namespace Sessions.Tests;
 /// is 503 (StorageUnavailableException), and no session that should be dead stays alive: the revocations are owed
 /// durably and finished by the client's retry of the same request, or by the user grain on its own.
 /// </summary>
-[Trait("Category", "grains")]
+[Layer(Layer.Grains)]
 [Collection(FaultyStorageCluster.Name)]
 public sealed class PasswordChangeStorageTests(FaultyStorageClusterFixture fixture) : IDisposable
 {

@@ -7,7 +7,7 @@ namespace Sessions.Tests;
 /// credential changes): the email index's failed-login limits, the user grain's change and revocations, and
 /// logins on another device racing the change. Memory storage and a fake clock.
 /// </summary>
-[Trait("Category", "grains")]
+[Layer(Layer.Grains)]
 [Collection(MemoryCluster.Name)]
 public sealed class PasswordChangeTests(MemoryClusterFixture fixture)
 {

@@ -93,7 +93,7 @@ public sealed class PostgresCluster : ICollectionFixture<PostgresClusterFixture>
     public const string Name = "postgres cluster";
 }
 
-[Trait("Category", "grains")]
+[Layer(Layer.Grains)]
 [Collection(PostgresCluster.Name)]
 public sealed class PostgresTests(PostgresClusterFixture fixture)
 {

@@ -3,7 +3,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests;
 
 /// <summary>docs/http-api.md#rotation-and-reuse-detection: one test per rule, on a TestCluster with memory storage.</summary>
-[Trait("Category", "grains")]
+[Layer(Layer.Grains)]
 [Collection(MemoryCluster.Name)]
 public sealed class RotationTests(MemoryClusterFixture fixture)
 {

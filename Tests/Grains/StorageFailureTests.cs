@@ -19,7 +19,7 @@ public sealed class FaultyStorageCluster : ICollectionFixture<FaultyStorageClust
 }
 
 /// <summary>Rule 4 of docs/http-api.md#rotation-and-reuse-detection and docs/design.md#concurrency-and-failure when the database fails underneath a session.</summary>
-[Trait("Category", "grains")]
+[Layer(Layer.Grains)]
 [Collection(FaultyStorageCluster.Name)]
 public sealed class StorageFailureTests(FaultyStorageClusterFixture fixture) : IDisposable
 {

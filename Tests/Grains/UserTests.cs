@@ -2,7 +2,7 @@ using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests;
 
-[Trait("Category", "grains")]
+[Layer(Layer.Grains)]
 [Collection(MemoryCluster.Name)]
 public sealed class UserTests(MemoryClusterFixture fixture)
 {

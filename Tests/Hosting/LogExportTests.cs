@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sessions.Hosting;
+using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests;
 
@@ -19,7 +20,7 @@ namespace Sessions.Tests;
 /// exports them over OTLP beside its metrics and traces. The endpoint here is a real HTTP listener that keeps what
 /// it is sent (OTLP/HTTP protobuf, whose strings are plain UTF-8).
 /// </summary>
-[Trait("Category", "unit")]
+[Layer(Layer.Unit)]
 public sealed class LogExportTests
 {
     [Fact]

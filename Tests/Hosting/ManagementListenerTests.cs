@@ -10,7 +10,7 @@ namespace Sessions.Tests;
 /// request came in on decides what it may reach, never its Host header, and the host's own listener configuration
 /// (ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints) is kept beside the management listener.
 /// </summary>
-[Trait("Category", "api")]
+[Layer(Layer.Api)]
 public sealed class ManagementListenerTests : IDisposable
 {
     private readonly List<ServiceProcess> _processes = [];

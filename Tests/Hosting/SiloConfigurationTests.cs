@@ -11,7 +11,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests;
 
 /// <summary>A silo with bad configuration refuses to start and says what to fix.</summary>
-[Trait("Category", "unit")]
+[Layer(Layer.Unit)]
 public sealed class SiloConfigurationTests
 {
     private static readonly Dictionary<string, string?> Valid = new()

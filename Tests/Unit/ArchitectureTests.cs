@@ -8,7 +8,7 @@ namespace Sessions.Tests;
 /// Which room may use which (README.md, "Where the code lives"): Hosting is a leaf, storage stands on its own, and the
 /// Api's features reach each other only through shared plumbing, never in a circle.
 /// </summary>
-[Trait("Category", "unit")]
+[Layer(Layer.Unit)]
 public sealed partial class ArchitectureTests
 {
     private static readonly string[] ApiFeatures = Directory.GetDirectories(Path.Combine(Repository.Root, "Api"))

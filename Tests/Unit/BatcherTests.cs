@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Configuration;
 using Sessions.Storage;
+using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests;
 
 /// <summary>The batch runner of grain storage, and its setting, without a database.</summary>
-[Trait("Category", "unit")]
+[Layer(Layer.Unit)]
 public sealed class BatcherTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);

@@ -8,7 +8,7 @@ namespace Sessions.Tests;
 /// Every "docs/….md#anchor" cited in code, and every relative link in the README and docs, names a file of the
 /// repository and a heading in it: a renamed heading fails here, not in a reader's browser.
 /// </summary>
-[Trait("Category", "unit")]
+[Layer(Layer.Unit)]
 public sealed partial class DocumentationLinkTests
 {
     private static readonly string[] SourceExtensions = [".cs", ".js", ".sh", ".html", ".md", ".json", ".sql"];

@@ -7,7 +7,7 @@ namespace Sessions.Tests;
 /// The snippets of docs/protect-your-api.md are the tested samples' code, not copies that drift: each block marked
 /// "&lt;!-- snippet: FILE REGION --&gt;" equals the lines between "// --- REGION: begin" and "// --- REGION: end" in FILE.
 /// </summary>
-[Trait("Category", "unit")]
+[Layer(Layer.Unit)]
 public sealed partial class DocumentationSnippetTests
 {
     [Fact]

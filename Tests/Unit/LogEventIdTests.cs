@@ -4,11 +4,12 @@ using Sessions.Api.Http;
 using Sessions.Grains;
 using Sessions.Hosting;
 using Sessions.Storage;
+using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests;
 
 /// <summary>Every log message of the service has an EventId of its own, inside a range of <see cref="LogEventIds"/> (docs/operations.md#log-event-ids).</summary>
-[Trait("Category", "unit")]
+[Layer(Layer.Unit)]
 public sealed class LogEventIdTests
 {
     private static readonly Assembly[] Service =

@@ -3,10 +3,11 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Sessions.Grains;
+using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests;
 
-[Trait("Category", "unit")]
+[Layer(Layer.Unit)]
 public sealed class PasswordHashingTests
 {
     [Fact]

@@ -9,7 +9,7 @@ namespace Sessions.Tests;
 /// The one catalogue of error codes (Api/Http/ProblemCatalogue.cs) against docs/http-api.md#errors, and the Api's code
 /// against the catalogue: no problem made around it, no status it does not give a code.
 /// </summary>
-[Trait("Category", "unit")]
+[Layer(Layer.Unit)]
 public sealed partial class ProblemCatalogueTests
 {
     [Fact]

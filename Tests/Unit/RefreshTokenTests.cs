@@ -3,11 +3,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Sessions.Grains;
+using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests;
 
 /// <summary>The token format and its MAC, without a cluster.</summary>
-[Trait("Category", "unit")]
+[Layer(Layer.Unit)]
 public sealed class RefreshTokenTests
 {
     private static readonly byte[] SessionSecret = RefreshTokenMac.NewSessionSecret();
