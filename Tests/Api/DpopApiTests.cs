@@ -505,7 +505,7 @@ public sealed class DpopApiTests(ApiFixture fixture) : IDisposable
         Assert.Equal(HttpStatusCode.OK, me.StatusCode);
     }
 
-    /// <summary>The README's sample ("DPoP" section), kept as it is there, on the fake clock of the tests.</summary>
+    /// <summary>The C# client sample of docs/design.md#a-native-client-in-c, kept as it is there, on the fake clock of the tests.</summary>
     private string ReadmeProof(ECDsa key, string method, string url, string? accessToken = null)
     {
         var jwk = JsonWebKeyConverter.ConvertFromECDsaSecurityKey(new ECDsaSecurityKey(key));
