@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test: starts the project's private PostgreSQL (installing it if missing, as root),
-# installs Chromium for the browser tests when it is missing (as root), the Node sample's packages (npm ci), builds, runs the whole suite, and ends with one line "N passed, N failed, N skipped" read from
-# the test results. Exits non-zero on any failure. Extra arguments go to dotnet test.
-#   scripts/test.sh --fast   everyday work: every layer but the browser, end-to-end and fault tests (no Chromium needed)
+# installs Chromium for the browser tests when it is missing (as root), the Node sample's packages (npm ci), builds,
+# runs the two test projects one after the other (Tests/Fast, then Tests/EndToEnd), and ends with one line
+# "N passed, N failed, N skipped" summed from their results. Exits non-zero on any failure. Extra arguments go to
+# dotnet test.
+#   scripts/test.sh --fast   everyday work: builds and runs only Tests/Fast (unit, hosting, grains, Api; no Chromium,
+#                            no processes, no SMTP server)
 set -euo pipefail
 fast=false
 if [ "${1:-}" = --fast ]; then fast=true; shift; fi
@@ -44,28 +47,36 @@ export SESSIONS_TEST_POSTGRES
 SESSIONS_TEST_POSTGRES=$(scripts/postgres.sh url postgres)
 rm -rf "$results"
 
-filter=()
-if $fast; then filter=(--filter "Category!=browser&Category!=end-to-end&Category!=fault"); fi
-# Build the whole solution first: dotnet test builds only the test project and what it references, not the samples
-# the end-to-end tests start.
-if ! dotnet build Sessions.sln -c Release -nologo -v minimal; then
+if $fast; then
+  build=Tests/Fast/Fast.csproj projects=(Fast)
+else
+  # The whole solution: dotnet test builds only a test project and what it references, not the samples and the
+  # services the end-to-end tests start.
+  build=Sessions.sln projects=(Fast EndToEnd)
+fi
+if ! dotnet build "$build" -c Release -nologo -v minimal; then
   echo "no test results: the build failed"
   echo "0 passed, 0 failed"
   exit 1
 fi
-status=0
-dotnet test Sessions.sln --no-build "${filter[@]}" -c Release --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" \
-  --results-directory "$results" "$@" || status=$?
 
-trx=$(find "$results" -name '*.trx' 2>/dev/null | head -n 1)
-if [ -z "$trx" ]; then
-  echo "no test results: the build or the test host failed (exit $status)"
-  echo "0 passed, 0 failed"
-  exit $(( status == 0 ? 1 : status ))
-fi
-counter() { grep -o "<Counters [^>]*" "$trx" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
-total=$(counter total); passed=$(counter passed); failed=$(( $(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted) ))
-skipped=$(( total - passed - failed ))
+counter() { grep -o "<Counters [^>]*" "$1" | grep -o " $2=\"[0-9]*\"" | grep -o '[0-9]*'; }
+status=0 passed=0 failed=0 skipped=0
+for project in "${projects[@]}"; do
+  project_status=0
+  dotnet test "Tests/$project/$project.csproj" --no-build -c Release --logger "trx;LogFileName=$project.trx" \
+    --logger "console;verbosity=normal" --results-directory "$results" "$@" || project_status=$?
+  trx="$results/$project.trx"
+  if [ ! -f "$trx" ]; then
+    # No results and a clean exit: a --filter that matches nothing in this project.
+    if [ "$project_status" -ne 0 ]; then echo "no test results from Tests/$project: its test host failed (exit $project_status)"; status=1; fi
+    continue
+  fi
+  total=$(counter "$trx" total); ok=$(counter "$trx" passed)
+  bad=$(( $(counter "$trx" failed) + $(counter "$trx" error) + $(counter "$trx" timeout) + $(counter "$trx" aborted) ))
+  echo "Tests/$project: $ok passed, $bad failed, $(( total - ok - bad )) skipped"
+  passed=$(( passed + ok )) failed=$(( failed + bad )) skipped=$(( skipped + total - ok - bad ))
+  if [ "$project_status" -ne 0 ] || [ "$bad" -gt 0 ]; then status=1; fi
+done
 echo "$passed passed, $failed failed, $skipped skipped"
-if [ "$failed" -gt 0 ] && [ "$status" -eq 0 ]; then status=1; fi
 exit "$status"
